@@ -1,0 +1,167 @@
+"""The incident API, for scripts, alerts and bots. Same services, same permission check as the pages."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from incidents import services
+from incidents.announcement import announcement_text
+from incidents.models import Incident, Severity, Status
+from incidents.permissions import Action, can
+from incidents.serializers import (
+    AnnouncementSerializer,
+    EntrySerializer,
+    IncidentCreateSerializer,
+    IncidentSerializer,
+    IncidentUpdateSerializer,
+    NoteSerializer,
+    RoleSerializer,
+    SeveritySerializer,
+    TransitionSerializer,
+)
+from warroom.api import Conflict
+
+# What each API action needs; anything not listed needs MANAGE.
+ACTION_NEEDS = {
+    "list": Action.VIEW,
+    "retrieve": Action.VIEW,
+    "announcement": Action.VIEW,
+    "timeline": Action.VIEW,  # POST (a note) needs NOTE, checked below
+}
+
+
+class IncidentPermission(permissions.BasePermission):
+    message = "Your role does not allow this. Ask a commander."
+
+    def has_permission(self, request, view):
+        needed = ACTION_NEEDS.get(view.action, Action.MANAGE)
+        if view.action == "timeline" and request.method == "POST":
+            needed = Action.NOTE
+        return can(request.user, needed)
+
+
+class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Severity.objects.all()
+    serializer_class = SeveritySerializer
+    lookup_field = "name"
+    pagination_class = None
+
+    def get_permissions(self):
+        return [permissions.IsAuthenticated()]
+
+
+def _call(service, **kwargs):
+    """Services refuse with TransitionError (409) or ValidationError (400, via the exception handler)."""
+    try:
+        return service(**kwargs)
+    except services.TransitionError as exc:
+        raise Conflict(str(exc)) from exc
+
+
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = IncidentSerializer
+    permission_classes = [permissions.IsAuthenticated, IncidentPermission]
+    queryset = Incident.objects.with_people().order_by("-declared_at", "-pk")
+
+    def get_queryset(self):
+        incidents = super().get_queryset()
+        if self.action != "list":
+            return incidents
+        params = self.request.query_params
+        errors = {}
+        if status_ := params.get("status"):
+            if status_ not in Status.values:
+                errors["status"] = f"Unknown status {status_!r}; choose one of {', '.join(Status.values)}."
+            incidents = incidents.filter(status=status_)
+        if severity := params.get("severity"):
+            if not Severity.objects.filter(name=severity.upper()).exists():
+                errors["severity"] = f"Unknown severity {severity!r}; choose one of SEV1, SEV2, SEV3, SEV4."
+            incidents = incidents.filter(severity__name=severity.upper())
+        if open_ := params.get("open"):
+            if open_.lower() not in ("true", "false", "1", "0"):
+                errors["open"] = "Use open=true or open=false."
+            elif open_.lower() in ("true", "1"):
+                incidents = incidents.open()
+            else:
+                incidents = incidents.closed()
+        if errors:
+            raise serializers.ValidationError(errors)
+        return incidents
+
+    def _respond(self, incident, code=status.HTTP_200_OK):
+        incident = Incident.objects.with_people().get(pk=incident.pk)
+        return Response(IncidentSerializer(incident, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
+    def create(self, request):
+        """Open an incident; it stays `detected` (and its clock runs) until someone acknowledges it."""
+        data = IncidentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = _call(services.incident_declare, by=request.user, **data.validated_data)
+        return self._respond(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=IncidentUpdateSerializer, responses=IncidentSerializer)
+    def partial_update(self, request, pk=None):
+        incident = self.get_object()
+        data = IncidentUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        severity, reason = changes.pop("severity", None), changes.pop("reason", "")
+        with transaction.atomic():
+            if severity is not None:
+                incident = _call(services.incident_change_severity, incident=incident, severity=severity,
+                                 by=request.user, reason=reason)
+            if changes:
+                incident = _call(services.incident_update, incident=incident, by=request.user, **changes)
+        return self._respond(incident)
+
+    @extend_schema(request=None, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        incident = _call(services.incident_acknowledge, incident=self.get_object(), by=request.user)
+        return self._respond(incident)
+
+    @extend_schema(request=TransitionSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = _call(services.incident_transition, incident=self.get_object(), by=request.user,
+                         to=data.validated_data["status"], reason=data.validated_data["reason"])
+        return self._respond(incident)
+
+    @extend_schema(request=RoleSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def roles(self, request, pk=None):
+        data = RoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = _call(services.incident_assign_role, incident=self.get_object(), by=request.user,
+                         **data.validated_data)
+        return self._respond(incident)
+
+    @extend_schema(methods=["GET"], responses=EntrySerializer(many=True))
+    @extend_schema(methods=["POST"], request=NoteSerializer, responses={201: EntrySerializer})
+    @action(detail=True, methods=["get", "post"])
+    def timeline(self, request, pk=None):
+        """The append-only timeline; POST adds a note. Entries are never edited or deleted."""
+        incident = self.get_object()
+        if request.method == "GET":
+            entries = incident.entries.for_timeline()
+            page = self.paginate_queryset(entries)
+            return self.get_paginated_response(EntrySerializer(page, many=True).data)
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            entry = services.timeline_note(incident=incident, by=request.user, text=data.validated_data["text"])
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=AnnouncementSerializer)
+    @action(detail=True, methods=["get"])
+    def announcement(self, request, pk=None):
+        """The runbook's Slack announcement, ready to paste."""
+        return Response({"text": announcement_text(self.get_object())})

@@ -1,0 +1,70 @@
+"""Browser input. Forms check shape; the services check the rules."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from incidents.models import Role, Severity, Source, Status
+
+
+class SeverityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} – {obj.label}"
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(max_length=200, strip=True)
+    severity = SeverityChoiceField(
+        queryset=Severity.objects.all(), to_field_name="name", widget=forms.RadioSelect, empty_label=None,
+        error_messages={"invalid_choice": "Pick one of the severities."},
+    )
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    source = forms.ChoiceField(choices=Source.choices, initial=Source.INTERNAL_DISCOVERY)
+    users_affected = forms.IntegerField(required=False, min_value=0)
+    service_affected = forms.CharField(required=False, max_length=200)
+    acknowledge = forms.BooleanField(
+        required=False, initial=True, label="Acknowledge now and take command",
+        help_text="Stops the response clock at declaration (SEV1 is due immediately).",
+    )
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+class SeverityForm(forms.Form):
+    severity = SeverityChoiceField(queryset=Severity.objects.all(), to_field_name="name", empty_label=None)
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    user = forms.CharField(required=False, max_length=150, help_text="Username; empty to clear the role")
+
+    def clean_user(self):
+        username = self.cleaned_data["user"].strip()
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get(username=username, is_active=True)
+        except get_user_model().DoesNotExist:
+            raise forms.ValidationError(f"No active user called {username!r}.") from None
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class HistoryFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    severity = SeverityChoiceField(queryset=Severity.objects.all(), to_field_name="name", required=False,
+                                   empty_label="Any severity")
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("'Since' must be on or before 'until'.")
+        return data

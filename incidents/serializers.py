@@ -1,0 +1,105 @@
+"""API shapes. Input serializers check shape; the services check the rules."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from incidents.models import Entry, Incident, Role, Severity, Source, Status
+
+
+class SeveritySerializer(serializers.ModelSerializer):
+    response_time = serializers.CharField(source="response_time_display", read_only=True)
+
+    class Meta:
+        model = Severity
+        fields = ["name", "level", "label", "definition", "response", "response_minutes", "response_time",
+                  "escalation", "examples"]
+
+
+class SeverityField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "Unknown severity {value}; choose one of SEV1, SEV2, SEV3, SEV4.",
+        "invalid": "Give a severity name such as SEV2.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="name", queryset=Severity.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+
+
+class UsernameField(serializers.SlugRelatedField):
+    default_error_messages = {"does_not_exist": "No active user called {value}."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
+        super().__init__(slug_field="username", **kwargs)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    severity = serializers.CharField(source="severity.name")
+    commander = serializers.CharField(source="commander.username", default=None)
+    communications_lead = serializers.CharField(source="communications_lead.username", default=None)
+    scribe = serializers.CharField(source="scribe.username", default=None)
+    sla_breached = serializers.BooleanField()
+    url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail")
+
+    class Meta:
+        model = Incident
+        fields = ["id", "url", "title", "summary", "severity", "status", "source", "users_affected",
+                  "service_affected", "war_room", "commander", "communications_lead", "scribe",
+                  "declared_at", "response_due_at", "acknowledged_at", "sla_breached", "investigating_at",
+                  "mitigating_at", "monitoring_at", "resolved_at", "version", "updated_at"]
+        read_only_fields = fields
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    severity = SeverityField()
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.INTERNAL_DISCOVERY)
+    users_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+    service_affected = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    severity = SeverityField(required=False)
+    users_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    service_affected = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                   help_text="Why the severity changed")
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({f: "This field cannot be edited." for f in sorted(unknown)})
+        return attrs
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    user = UsernameField(allow_null=True)
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", default=None)
+
+    class Meta:
+        model = Entry
+        fields = ["id", "kind", "text", "author", "created_at", "data"]
+        read_only_fields = fields
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+
+
+class AnnouncementSerializer(serializers.Serializer):
+    text = serializers.CharField()

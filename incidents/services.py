@@ -1,0 +1,307 @@
+"""Every change to an incident goes through here: views, the API, tasks and commands call these.
+
+Each service locks the incident row, checks the rule, saves only the fields it
+changed, and writes one timeline entry. Writing the entry bumps the incident's
+version, which is what open pages poll to know that something changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from incidents.models import Entry, Incident, Role, Severity, Source, Status
+from incidents.permissions import Action, can
+from incidents.sla import response_due
+
+
+class TransitionError(Exception):
+    """A move the lifecycle does not allow right now; the message says why."""
+
+
+ALLOWED_MOVES: dict[str, tuple[str, ...]] = {
+    Status.DETECTED: (Status.TRIAGE,),
+    Status.TRIAGE: (Status.INVESTIGATING,),
+    Status.INVESTIGATING: (Status.MITIGATING,),
+    Status.MITIGATING: (Status.MONITORING, Status.INVESTIGATING),
+    Status.MONITORING: (Status.RESOLVED, Status.INVESTIGATING),
+    Status.RESOLVED: (),
+}
+# The timestamp that records when the incident last entered each step.
+STEP_FIELD = {
+    Status.TRIAGE: "acknowledged_at",
+    Status.INVESTIGATING: "investigating_at",
+    Status.MITIGATING: "mitigating_at",
+    Status.MONITORING: "monitoring_at",
+    Status.RESOLVED: "resolved_at",
+}
+
+
+def next_step(status: str) -> str | None:
+    """The forward move: the page's main button."""
+    moves = ALLOWED_MOVES[status]
+    return moves[0] if moves else None
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().select_related("severity").get(pk=incident.pk)
+
+
+def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by, data=None, at=None) -> Entry:
+    """Save the changed fields and append the timeline entry that explains them."""
+    now = at or timezone.now()
+    incident.version += 1
+    incident.updated_at = now
+    incident.save(update_fields=[*fields, "version", "updated_at"])
+    return Entry.objects.create(incident=incident, kind=kind, text=text, author=by, data=data or {}, created_at=now)
+
+
+def _display(user) -> str:
+    return f"@{user.get_username()}" if user else "nobody"
+
+
+def _war_room_base(moment: dt.datetime) -> str:
+    local = moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
+    return f"#incident-{local:%Y%m%d}"
+
+
+def _create_with_war_room(incident: Incident) -> None:
+    """Name the channel #incident-YYYYMMDD, then -2, -3 … for later incidents that day."""
+    base = _war_room_base(incident.declared_at)
+    taken = Incident.objects.filter(war_room__startswith=base).count()
+    for n in range(taken + 1, taken + 50):
+        incident.war_room = base if n == 1 else f"{base}-{n}"
+        try:
+            with transaction.atomic():
+                incident.save(force_insert=True)
+            return
+        except IntegrityError:
+            if Incident.objects.filter(war_room=incident.war_room).exists():
+                continue  # another incident took that name a moment ago
+            raise
+    raise TransitionError(f"Could not name a war room for {base}: too many incidents declared at once")
+
+
+@transaction.atomic
+def incident_declare(
+    *,
+    by,
+    title: str,
+    severity: Severity,
+    summary: str = "",
+    source: str = Source.INTERNAL_DISCOVERY,
+    users_affected: int | None = None,
+    service_affected: str = "",
+    acknowledge: bool = False,
+) -> Incident:
+    """Open an incident. A commander declaring in the browser may acknowledge in the same step."""
+    title = title.strip()
+    if not title:
+        raise ValidationError({"title": "Give the incident a title."})
+    now = timezone.now()
+    incident = Incident(
+        title=title,
+        summary=summary.strip(),
+        severity=severity,
+        source=source,
+        users_affected=users_affected,
+        service_affected=service_affected.strip(),
+        declared_by=by,
+        declared_at=now,
+        updated_at=now,
+        response_due_at=response_due(severity, now),
+    )
+    _create_with_war_room(incident)
+    due = timezone.localtime(incident.response_due_at)
+    Entry.objects.create(
+        incident=incident,
+        kind=Entry.Kind.DECLARED,
+        author=by,
+        created_at=now,
+        text=f"Declared {severity.name} by {_display(by)} ({incident.get_source_display().lower()}). "
+        f"War room {incident.war_room}; acknowledge by {due:%Y-%m-%d %H:%M %Z}.",
+        data={"severity": severity.name, "source": source},
+    )
+    if acknowledge:
+        incident = incident_acknowledge(incident=incident, by=by, at=now)
+    return incident
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, by, at: dt.datetime | None = None) -> Incident:
+    """Stop the response clock: the SLA is met or breached here, and kept either way."""
+    incident = _lock(incident)
+    if incident.status != Status.DETECTED:
+        raise TransitionError(f"Already acknowledged: the incident is in {incident.get_status_display().lower()}.")
+    now = at or timezone.now()
+    incident.status, incident.acknowledged_at = Status.TRIAGE, now
+    fields = ["status", "acknowledged_at"]
+    text = f"Acknowledged by {_display(by)}; triage started."
+    late = now - incident.response_due_at
+    if late > dt.timedelta(0):
+        text += f" Response SLA breached: {_minutes(late)} late."
+        if incident.breach_recorded_at is None:
+            incident.breach_recorded_at = now
+            fields.append("breach_recorded_at")
+    if incident.commander_id is None and by is not None:
+        incident.commander = by
+        fields.append("commander")
+        text += f" {_display(by)} took command."
+    _record(incident, fields, kind=Entry.Kind.ACKNOWLEDGED, text=text, by=by, at=now,
+            data={"late_seconds": max(0, int(late.total_seconds()))})
+    return incident
+
+
+def _minutes(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+@transaction.atomic
+def incident_transition(*, incident: Incident, to: str, by, reason: str = "") -> Incident:
+    """Move along triage → investigating → mitigating → monitoring → resolved (or back to investigating)."""
+    if to not in Status.values:
+        raise ValidationError({"status": f"Unknown status {to!r}; choose one of {', '.join(Status.values)}."})
+    incident = _lock(incident)
+    if incident.status == Status.DETECTED and to == Status.TRIAGE:
+        return incident_acknowledge(incident=incident, by=by)
+    current = Status(incident.status)
+    if to not in ALLOWED_MOVES[current]:
+        allowed = ", ".join(ALLOWED_MOVES[current]) or "nothing: it is closed"
+        raise TransitionError(
+            f"Cannot move from {current.label.lower()} to {Status(to).label.lower()}; from here: {allowed}."
+        )
+    now = timezone.now()
+    reason = reason.strip()
+    data = {"from": current.value, "to": to}
+    if to == Status.RESOLVED:
+        remaining = incident.monitoring_remaining
+        if remaining and not reason:
+            raise TransitionError(
+                f"Monitor for {settings.MONITORING_MINUTES} minutes before resolving "
+                f"({_minutes(remaining + dt.timedelta(seconds=59))} to go), or give an override reason."
+            )
+        if remaining:
+            data["override"] = reason
+    incident.status = to
+    setattr(incident, STEP_FIELD[to], now)
+    text = f"{current.label} → {Status(to).label} by {_display(by)}."
+    if reason:
+        text += f" {'Override' if 'override' in data else 'Reason'}: {reason}"
+        data["reason"] = reason
+    _record(incident, ["status", STEP_FIELD[to]], kind=Entry.Kind.STATUS, text=text, by=by, data=data, at=now)
+    return incident
+
+
+def _refuse_if_resolved(incident: Incident) -> None:
+    if incident.status == Status.RESOLVED:
+        raise TransitionError("The incident is resolved; its details are closed. Add a note instead.")
+
+
+@transaction.atomic
+def incident_change_severity(*, incident: Incident, severity: Severity, by, reason: str = "") -> Incident:
+    """Re-rate the incident; until someone acknowledges, the response clock follows the new severity."""
+    incident = _lock(incident)
+    _refuse_if_resolved(incident)
+    old = incident.severity
+    if old.pk == severity.pk:
+        return incident
+    incident.severity = severity
+    fields = ["severity"]
+    text = f"Severity {old.name} → {severity.name} by {_display(by)}."
+    if incident.acknowledged_at is None:
+        incident.response_due_at = response_due(severity, incident.declared_at)
+        fields.append("response_due_at")
+        text += f" Acknowledge by {timezone.localtime(incident.response_due_at):%Y-%m-%d %H:%M %Z}."
+    if reason.strip():
+        text += f" Reason: {reason.strip()}"
+    _record(incident, fields, kind=Entry.Kind.SEVERITY, text=text, by=by,
+            data={"from": old.name, "to": severity.name, "reason": reason.strip()})
+    return incident
+
+
+@transaction.atomic
+def incident_assign_role(*, incident: Incident, role: str, user, by) -> Incident:
+    """Give a role (commander, communications lead, scribe) to someone who can see incidents, or clear it."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
+    if user is not None and not can(user, Action.VIEW):
+        raise ValidationError({"user": f"{user.get_username()} cannot see incidents, so cannot take a role."})
+    incident = _lock(incident)
+    _refuse_if_resolved(incident)
+    if getattr(incident, f"{role}_id") == (user.pk if user else None):
+        return incident
+    setattr(incident, role, user)
+    label = Role(role).label
+    text = f"{label}: {_display(user)} (assigned by {_display(by)})." if user else f"{label} cleared by {_display(by)}."
+    _record(incident, [role], kind=Entry.Kind.ROLE, text=text, by=by,
+            data={"role": role, "user": user.get_username() if user else None})
+    return incident
+
+
+EDITABLE_FIELDS = ("title", "summary", "users_affected", "service_affected")
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, by, **changes) -> Incident:
+    """Edit what the incident is about (title, summary, impact)."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: "This field cannot be edited." for field in unknown})
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
+        if not changes["title"]:
+            raise ValidationError({"title": "Give the incident a title."})
+    incident = _lock(incident)
+    changed = [f for f, value in changes.items() if getattr(incident, f) != value]
+    if not changed:
+        return incident
+    before = {f: getattr(incident, f) for f in changed}
+    for field in changed:
+        setattr(incident, field, changes[field])
+    names = ", ".join(Incident._meta.get_field(f).verbose_name for f in changed)
+    _record(incident, changed, kind=Entry.Kind.EDITED, text=f"{_display(by)} edited {names}.", by=by,
+            data={"before": before, "after": {f: changes[f] for f in changed}})
+    return incident
+
+
+@transaction.atomic
+def timeline_note(*, incident: Incident, by, text: str) -> Entry:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write something in the note."})
+    if len(text) > 10_000:
+        raise ValidationError({"text": "Keep a note under 10,000 characters."})
+    incident = _lock(incident)
+    return _record(incident, [], kind=Entry.Kind.NOTE, text=text, by=by)
+
+
+def record_sla_breaches() -> int:
+    """Put a breach on the timeline of each unacknowledged incident whose response time has passed."""
+    now = timezone.now()
+    recorded = 0
+    overdue = Incident.objects.filter(
+        status=Status.DETECTED, breach_recorded_at__isnull=True, response_due_at__lt=now
+    ).values_list("pk", flat=True)
+    for pk in overdue:
+        with transaction.atomic():
+            # The conditional update claims the incident, so two beats never record it twice.
+            if not Incident.objects.filter(pk=pk, breach_recorded_at__isnull=True, status=Status.DETECTED).update(
+                breach_recorded_at=now
+            ):
+                continue
+            incident = _lock(Incident(pk=pk))
+            escalate = f" Escalate to {incident.severity.escalation}." if incident.severity.escalation else ""
+            _record(incident, [], kind=Entry.Kind.SLA_BREACHED, by=None, at=now,
+                    text=f"Not acknowledged within {incident.severity.response_time_display.lower()}: "
+                    f"response SLA breached.{escalate}")
+            recorded += 1
+    return recorded

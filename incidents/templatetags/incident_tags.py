@@ -1,0 +1,50 @@
+"""Times as people read them at 3 a.m.: relative, with the absolute time on hover."""
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+def span(seconds: float) -> str:
+    seconds = abs(int(seconds))
+    if seconds < 60:
+        return "under a minute" if seconds >= 5 else "a moment"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def relative(moment: dt.datetime, now: dt.datetime | None = None) -> str:
+    delta = (moment - (now or timezone.now())).total_seconds()
+    if abs(delta) < 5:
+        return "just now"
+    return f"in {span(delta)}" if delta > 0 else f"{span(delta)} ago"
+
+
+@register.filter
+def reltime(moment):
+    """<time> that says "12 min ago"; static/warroom/warroom.js keeps it current."""
+    if not moment:
+        return "—"
+    local = timezone.localtime(moment)
+    return format_html('<time datetime="{}" title="{}" data-relative>{}</time>',
+                       moment.isoformat(), local.strftime("%Y-%m-%d %H:%M:%S %Z"), relative(moment))
+
+
+@register.filter
+def duration(delta):
+    return span(delta.total_seconds()) if delta is not None else "—"
+
+
+@register.inclusion_tag("incidents/_sla.html")
+def sla(incident):
+    """The response clock: counting down, overdue, met or breached."""
+    return {"incident": incident, "now": timezone.now()}

@@ -1,0 +1,205 @@
+"""Pages for the incident commander. Thin: each view checks permission, calls a service, renders.
+
+Every action answers HTMX with the same live-update fragment the pollers get,
+and a plain form post with a redirect, so the pages work without JavaScript.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents import selectors, services
+from incidents.announcement import announcement_text
+from incidents.forms import DeclareForm, HistoryFilterForm, NoteForm, RoleForm, SeverityForm, TransitionForm
+from incidents.models import Incident, Role, Severity, Status
+from incidents.permissions import Action, can
+
+
+def _require(request, action: Action) -> None:
+    if not can(request.user, action):
+        raise PermissionDenied("Your role does not allow this. Ask a commander.")
+
+
+def _incident(request, pk: int, action: Action = Action.VIEW) -> Incident:
+    _require(request, action)
+    return get_object_or_404(Incident.objects.with_people(), pk=pk)
+
+
+@require_GET
+def dashboard(request):
+    _require(request, Action.VIEW)
+    return render(request, "incidents/dashboard.html", _dashboard_context(request))
+
+
+def _dashboard_context(request) -> dict:
+    return {
+        "incidents": list(Incident.objects.for_dashboard()),
+        "token": selectors.dashboard_token(),
+        "poll_seconds": settings.LIVE_POLL_SECONDS,
+        "can_manage": can(request.user, Action.MANAGE),
+    }
+
+
+@require_GET
+def dashboard_live(request):
+    """204 while nothing changed; otherwise the fresh table, swapped out-of-band."""
+    _require(request, Action.VIEW)
+    if request.GET.get("v") == selectors.dashboard_token():
+        return HttpResponse(status=204)
+    return render(request, "incidents/_dashboard_live.html", _dashboard_context(request))
+
+
+@require_GET
+def history(request):
+    _require(request, Action.VIEW)
+    form = HistoryFilterForm(request.GET or None)
+    status = 200
+    incidents = Incident.objects.none()
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        incidents = selectors.incidents_filtered(**{k: v for k, v in filters.items() if v})
+    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "incidents/history.html",
+                  {"form": form, "page": page, "query": query.urlencode()}, status=status)
+
+
+def declare(request):
+    _require(request, Action.MANAGE)
+    form = DeclareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_declare(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Declared {incident.severity.name}: war room {incident.war_room}.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return render(request, "incidents/declare.html",
+                  {"form": form, "severities": Severity.objects.all()},
+                  status=400 if form.is_bound else 200)
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_GET
+def detail(request, pk: int):
+    incident = _incident(request, pk)
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+def _detail_context(request, incident: Incident, error: str = "") -> dict:
+    moves = services.ALLOWED_MOVES[incident.status]
+    forward = services.next_step(incident.status)
+    return {
+        "incident": incident,
+        "entries": list(incident.entries.for_timeline()),
+        "forward": Status(forward) if forward else None,
+        "back": [Status(s) for s in moves if s != forward],
+        "needs_override": forward == Status.RESOLVED and bool(incident.monitoring_remaining),
+        "monitoring_minutes": settings.MONITORING_MINUTES,
+        "severities": Severity.objects.all(),
+        "roles": Role.choices,
+        "users": selectors.assignable_users() if can(request.user, Action.MANAGE) else [],
+        "announcement": announcement_text(incident),
+        "can_manage": can(request.user, Action.MANAGE),
+        "can_note": can(request.user, Action.NOTE),
+        "poll_seconds": settings.LIVE_POLL_SECONDS,
+        "error": error,
+    }
+
+
+@require_GET
+def detail_live(request, pk: int):
+    """204 while the incident's version is the one the page shows; otherwise its fresh parts."""
+    _require(request, Action.VIEW)
+    if request.GET.get("v") == str(selectors.incident_version(pk)):
+        return HttpResponse(status=204)
+    incident = get_object_or_404(Incident.objects.with_people(), pk=pk)
+    return render(request, "incidents/_detail_live.html", _detail_context(request, incident))
+
+
+def _after_action(request, incident: Incident, *, error: str = "", status: int = 200, notice: str = ""):
+    incident = Incident.objects.with_people().get(pk=incident.pk)
+    if request.htmx:
+        context = _detail_context(request, incident, error=error)
+        return render(request, "incidents/_detail_live.html", {**context, "reset_note": not error}, status=status)
+    if error:
+        return render(request, "incidents/detail.html", _detail_context(request, incident, error=error),
+                      status=status)
+    if notice:
+        messages.success(request, notice)
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+def _run(request, incident: Incident, service, **kwargs):
+    """Call a service and turn its refusals into the page's error box (409 for a rule, 400 for bad input)."""
+    try:
+        service(incident=incident, by=request.user, **kwargs)
+    except services.TransitionError as exc:
+        return _after_action(request, incident, error=str(exc), status=409)
+    except ValidationError as exc:
+        return _after_action(request, incident, error=" ".join(exc.messages), status=400)
+    return _after_action(request, incident)
+
+
+def _form_error(request, incident: Incident, form) -> HttpResponse:
+    text = " ".join(f"{'' if f == '__all__' else f + ': '}{' '.join(e)}" for f, e in form.errors.items())
+    return _after_action(request, incident, error=text, status=400)
+
+
+@require_POST
+def acknowledge(request, pk: int):
+    incident = _incident(request, pk, Action.MANAGE)
+    return _run(request, incident, services.incident_acknowledge)
+
+
+@require_POST
+def transition(request, pk: int):
+    incident = _incident(request, pk, Action.MANAGE)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, incident, form)
+    return _run(request, incident, services.incident_transition, to=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"])
+
+
+@require_POST
+def change_severity(request, pk: int):
+    incident = _incident(request, pk, Action.MANAGE)
+    form = SeverityForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, incident, form)
+    return _run(request, incident, services.incident_change_severity, **form.cleaned_data)
+
+
+@require_POST
+def assign_role(request, pk: int):
+    incident = _incident(request, pk, Action.MANAGE)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, incident, form)
+    return _run(request, incident, services.incident_assign_role, **form.cleaned_data)
+
+
+@require_POST
+def add_note(request, pk: int):
+    incident = _incident(request, pk, Action.NOTE)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, incident, form)
+    try:
+        services.timeline_note(incident=incident, by=request.user, text=form.cleaned_data["text"])
+    except ValidationError as exc:
+        return _after_action(request, incident, error=" ".join(exc.messages), status=400)
+    return _after_action(request, incident)

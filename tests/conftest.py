@@ -1,0 +1,82 @@
+"""Shared fixtures: named people, a factory for incidents, API clients."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from incidents import services
+from incidents.models import Severity
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _person(username: str, group: str | None) -> User:
+    user = User.objects.create_user(username=username, password=f"{username}-password")
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def commander(db):
+    return _person("commander", "commander")
+
+
+@pytest.fixture
+def second_commander(db):
+    return _person("deputy", "commander")
+
+
+@pytest.fixture
+def responder(db):
+    return _person("responder", "responder")
+
+
+@pytest.fixture
+def viewer(db):
+    return _person("viewer", "viewer")
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but in no group: sees nothing."""
+    return _person("outsider", None)
+
+
+@pytest.fixture
+def people(commander, responder, viewer, outsider):
+    return {"commander": commander, "responder": responder, "viewer": viewer, "outsider": outsider, "anonymous": None}
+
+
+@pytest.fixture
+def sev(db):
+    return {s.name: s for s in Severity.objects.all()}
+
+
+@pytest.fixture
+def make_incident(commander, sev):
+    def make(title="Checkout API timing out", severity="SEV2", acknowledge=False, status=None, **kwargs):
+        incident = services.incident_declare(by=commander, title=title, severity=sev[severity],
+                                             acknowledge=acknowledge or status is not None, **kwargs)
+        path = ["investigating", "mitigating", "monitoring", "resolved"]
+        if status:
+            for step in path[: path.index(status) + 1]:
+                incident = services.incident_transition(incident=incident, to=step, by=commander,
+                                                        reason="test override" if step == "resolved" else "")
+        return incident
+
+    return make
+
+
+@pytest.fixture
+def api():
+    def client(user=None) -> APIClient:
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return client

@@ -1,0 +1,137 @@
+"""Typed readers for settings that come from the environment.
+
+Every value is checked at start-up, so a typo stops the process with a message
+that names the variable instead of failing later in a request.
+"""
+
+import datetime as dt
+import os
+import zoneinfo
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str) -> str | None:
+    """A variable's value, or the contents of the file named by NAME_FILE (for secrets)."""
+    value = os.environ.get(name)
+    if value is not None:
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc.strerror}") from exc
+    return None
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use true or false")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_timezone(name: str, default: str) -> str:
+    value = env_str(name, default) or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone (e.g. UTC, Europe/Berlin)") from None
+    return value
+
+
+def env_dates(name: str) -> list[dt.date]:
+    """A comma-separated list of ISO dates, e.g. public holidays."""
+    dates = []
+    for item in env_list(name, []):
+        try:
+            dates.append(dt.date.fromisoformat(item))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a date (YYYY-MM-DD)") from None
+    return dates
+
+
+def env_hours(name: str, default: str) -> tuple[dt.time, dt.time]:
+    """A daily window such as 09:00-17:00."""
+    value = env_str(name, default) or default
+    try:
+        start, end = (dt.time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a time window such as 09:00-17:00") from None
+    if start >= end:
+        raise ImproperlyConfigured(f"{name}={value!r}: the window must end after it starts")
+    return start, end
+
+
+def env_database(name: str, default: str) -> dict:
+    """Django DATABASES['default'] from a URL: postgres://user:pass@host:port/db or sqlite:///path."""
+    url = env_str(name, default) or default
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    if parts.scheme == "sqlite":
+        # As dj-database-url reads it: sqlite:///relative.db, sqlite:////absolute/path.db
+        path = unquote(parts.path)[1:]
+        if not path:
+            raise ImproperlyConfigured(f"{name}: a SQLite URL needs a file, e.g. sqlite:////abs/path/db.sqlite3")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            # The web server and the Celery worker write to the same file.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        if not parts.path.strip("/"):
+            raise ImproperlyConfigured(f"{name}: the PostgreSQL URL names no database")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: the port is not a number") from None
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": unquote(parts.hostname or ""),
+            "PORT": str(port or ""),
+            "CONN_MAX_AGE": int(options.pop("conn_max_age", 60)),
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    scheme = parts.scheme or "(none)"
+    raise ImproperlyConfigured(f"{name}: unsupported scheme {scheme!r}; use postgres:// or sqlite:///")

@@ -1,0 +1,31 @@
+"""Request middleware: login everywhere, and a query counter for bench/."""
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware as _LoginRequiredMiddleware
+from django.db import connection
+
+
+class QueryCountHeaderMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        count = 0
+
+        def counter(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            response = self.get_response(request)
+        response["X-Query-Count"] = str(count)
+        return response
+
+
+class LoginRequiredMiddleware(_LoginRequiredMiddleware):
+    """Login everywhere, except the API (which answers 401/403 itself, token or session) and /healthz."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path_info.startswith(("/api/", "/healthz")):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
