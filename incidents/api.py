@@ -37,6 +37,8 @@ class IncidentPermission(permissions.BasePermission):
     message = "Your role does not allow this. Ask a commander."
 
     def has_permission(self, request, view):
+        if view.action is None:
+            return True  # a method this endpoint does not have: let DRF answer 405
         needed = ACTION_NEEDS.get(view.action, Action.MANAGE)
         if view.action == "timeline" and request.method == "POST":
             needed = Action.NOTE
@@ -48,9 +50,7 @@ class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SeveritySerializer
     lookup_field = "name"
     pagination_class = None
-
-    def get_permissions(self):
-        return [permissions.IsAuthenticated()]
+    permission_classes = [permissions.IsAuthenticated, IncidentPermission]
 
 
 def _call(service, **kwargs):

@@ -13,6 +13,19 @@ from incidents.models import Severity
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Real hashing costs ~0.3 s a user; tests create many."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _static_without_collectstatic(settings):
+    """Production serves a collected, hashed manifest; tests serve the source files."""
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
 def _person(username: str, group: str | None) -> User:
     user = User.objects.create_user(username=username, password=f"{username}-password")
     if group:
