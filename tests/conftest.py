@@ -84,6 +84,20 @@ def make_incident(commander, sev):
     return make
 
 
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One real worker process for the session, consuming from the test broker into the test database."""
+    from tests.workers import start_worker
+
+    worker = start_worker(tmp_path_factory.mktemp("celery"))
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except Exception:
+        worker.kill()
+
+
 @pytest.fixture
 def api():
     def client(user=None) -> APIClient:

@@ -1,0 +1,48 @@
+"""A real Celery worker process against the test database and the test broker, for tests that need one."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.db import connection
+
+from warroom.celery import app
+
+
+def poll(check, *, timeout: float = 20.0, interval: float = 0.1, what: str = "condition"):
+    """Call check() until it returns something truthy, or fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)  # pacing the poll, not waiting for work
+    raise AssertionError(f"{what} not reached within {timeout} s")
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(log_dir: Path) -> subprocess.Popen:
+    app.control.purge()
+    env = {**os.environ, "DATABASE_URL": test_database_url()}
+    log = open(log_dir / "celery-worker.log", "w")  # noqa: SIM115 - closed with the process
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=threads", "--concurrency=4",
+         "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
+         f"--hostname=test-{os.getpid()}@%h"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        poll(lambda: worker.poll() is not None or app.control.ping(timeout=0.5), timeout=30, what="worker start")
+    except AssertionError:
+        worker.kill()
+        raise
+    if worker.poll() is not None:
+        raise RuntimeError(f"Celery worker exited: see {log_dir / 'celery-worker.log'}")
+    return worker
