@@ -1,8 +1,10 @@
 """Shared fixtures: named people, a factory for incidents, API clients."""
 
+import importlib
 import os
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
@@ -26,6 +28,12 @@ def _static_without_collectstatic(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture
+def runbook(db):
+    """The severities and groups migration 0002 seeds; re-seeded because transactional tests flush them."""
+    importlib.import_module("incidents.migrations.0002_runbook_severities_and_groups").seed(apps, None)
+
+
 def _person(username: str, group: str | None) -> User:
     user = User.objects.create_user(username=username, password=f"{username}-password")
     if group:
@@ -34,27 +42,27 @@ def _person(username: str, group: str | None) -> User:
 
 
 @pytest.fixture
-def commander(db):
+def commander(runbook):
     return _person("commander", "commander")
 
 
 @pytest.fixture
-def second_commander(db):
+def second_commander(runbook):
     return _person("deputy", "commander")
 
 
 @pytest.fixture
-def responder(db):
+def responder(runbook):
     return _person("responder", "responder")
 
 
 @pytest.fixture
-def viewer(db):
+def viewer(runbook):
     return _person("viewer", "viewer")
 
 
 @pytest.fixture
-def outsider(db):
+def outsider(runbook):
     """Logged in, but in no group: sees nothing."""
     return _person("outsider", None)
 
@@ -65,7 +73,7 @@ def people(commander, responder, viewer, outsider):
 
 
 @pytest.fixture
-def sev(db):
+def sev(runbook):
     return {s.name: s for s in Severity.objects.all()}
 
 

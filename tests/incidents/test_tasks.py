@@ -9,7 +9,7 @@ from incidents.models import Entry, Incident
 from incidents.tasks import record_sla_breaches
 from tests.workers import poll
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_worker_records_sla_breach_and_open_pages_see_it(celery_worker, client, viewer, make_incident):
