@@ -51,6 +51,13 @@ class RoleForm(forms.Form):
             raise forms.ValidationError(f"No active user called {username!r}.") from None
 
 
+class DetailsForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    users_affected = forms.IntegerField(required=False, min_value=0)
+    service_affected = forms.CharField(required=False, max_length=200)
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("incidents/<int:pk>/transition/", views.transition, name="transition"),
     path("incidents/<int:pk>/severity/", views.change_severity, name="severity"),
     path("incidents/<int:pk>/roles/", views.assign_role, name="roles"),
+    path("incidents/<int:pk>/details/", views.edit_details, name="details"),
     path("incidents/<int:pk>/timeline/", views.add_note, name="timeline"),
 ]

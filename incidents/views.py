@@ -14,7 +14,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents import selectors, services
 from incidents.announcement import announcement_text
-from incidents.forms import DeclareForm, HistoryFilterForm, NoteForm, RoleForm, SeverityForm, TransitionForm
+from incidents.forms import (
+    DeclareForm,
+    DetailsForm,
+    HistoryFilterForm,
+    NoteForm,
+    RoleForm,
+    SeverityForm,
+    TransitionForm,
+)
 from incidents.models import Incident, Role, Severity, Status
 from incidents.permissions import Action, can
 
@@ -190,6 +198,15 @@ def assign_role(request, pk: int):
     if not form.is_valid():
         return _form_error(request, incident, form)
     return _run(request, incident, services.incident_assign_role, **form.cleaned_data)
+
+
+@require_POST
+def edit_details(request, pk: int):
+    incident = _incident(request, pk, Action.MANAGE)
+    form = DetailsForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, incident, form)
+    return _run(request, incident, services.incident_update, **form.cleaned_data)
 
 
 @require_POST

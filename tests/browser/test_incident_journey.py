@@ -66,10 +66,13 @@ def test_declare_to_resolve_seen_live_by_a_second_browser(login, site, commander
     expect(watcher.locator(".incident-row", has_text="Payment processing down")).to_contain_text("Resolved")
 
 
-def test_phone_width_shows_the_next_step_button(login, site, make_incident):
-    incident = make_incident(title="Login broken", severity="SEV1")
+def test_phone_width_fits_the_dashboard_and_the_next_step_button(login, site, make_incident):
+    incident = make_incident(title="Login broken for every SSO user on the mobile app", severity="SEV1")
     page = login("commander")
     page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{site}/")
+    expect(page.locator(".incident-row")).to_contain_text("Overdue")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.goto(f"{site}/incidents/{incident.pk}/")
     button = page.locator("button[name=next-step]")
     expect(button).to_be_visible()

@@ -24,6 +24,7 @@ ENDPOINTS = [
     ("manage", "post", "/incidents/{pk}/transition/", {"status": "investigating"}),
     ("manage", "post", "/incidents/{pk}/severity/", {"severity": "SEV1"}),
     ("manage", "post", "/incidents/{pk}/roles/", {"role": "scribe", "user": "viewer"}),
+    ("manage", "post", "/incidents/{pk}/details/", {"title": "Renamed"}),
     ("note", "post", "/incidents/{pk}/timeline/", {"text": "a note"}),
     ("view", "get", "/api/severities/", None),
     ("view", "get", "/api/incidents/", None),

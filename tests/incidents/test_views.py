@@ -149,6 +149,19 @@ def test_note_severity_and_role_from_the_page(as_commander, make_incident, respo
     assert list(incident.entries.values_list("kind", flat=True)) == ["declared", "note", "severity", "role"]
 
 
+def test_edit_details_from_the_page_updates_the_announcement(as_commander, make_incident):
+    incident = make_incident(title="Checkout slow")
+    response = as_commander.post(f"/incidents/{incident.pk}/details/",
+                                 {"title": "Checkout down", "summary": "", "users_affected": "4200",
+                                  "service_affected": "checkout"}, **HTMX)
+    assert response.status_code == 200
+    assert "4,200 users affected (checkout)" in response.content.decode()
+    assert incident.entries.latest("pk").kind == Entry.Kind.EDITED
+    bad = as_commander.post(f"/incidents/{incident.pk}/details/", {"title": "", "users_affected": "-3"}, **HTMX)
+    assert bad.status_code == 400
+    assert Incident.objects.get(pk=incident.pk).title == "Checkout down"
+
+
 def test_live_endpoint_is_204_until_something_changes(as_commander, make_incident, commander):
     from incidents import services
 

@@ -1,0 +1,296 @@
+"""`make bench`: time Warroom's pages as production serves them, against 10,000 past incidents.
+
+Creates and migrates a dedicated PostgreSQL database, seeds it (bench/seed.py),
+starts gunicorn with DEBUG off and collected static files, logs in as a
+commander and times sequential requests. Prints p50/p95 latency, SQL queries
+per request and the workers' memory against the targets. Missing a target is
+reported, not fatal: the exit status says only whether the bench could run.
+See docs/performance.md.
+"""
+
+import argparse
+import html
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv that runs the bench also runs the app
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warroom_bench")
+HISTORY = "/incidents/history/?severity=SEV2&status=resolved&page=3"
+P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80}
+RSS_TARGET_MIB = 150
+STARTUP_SECONDS = 30
+
+
+class BenchError(Exception):
+    """The bench could not run (as opposed to: it ran and a page was slow)."""
+
+
+@dataclass
+class Response:
+    status: int
+    ms: float
+    queries: int | None
+    body: str
+
+
+class Browser:
+    """A logged-in session without a browser: a cookie jar, the login form's CSRF token, no redirects followed."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect)
+
+    def get(self, path: str, form: dict | None = None) -> Response:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        started = time.perf_counter()
+        try:
+            with self.opener.open(urllib.request.Request(self.base + path, data=data), timeout=30) as resp:
+                status, headers, body = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as exc:  # 3xx/4xx/5xx: still a measurement
+            status, headers, body = exc.code, exc.headers, exc.read()
+        ms = (time.perf_counter() - started) * 1000
+        count = headers.get("X-Query-Count")
+        return Response(status, ms, int(count) if count else None, body.decode(errors="replace"))
+
+    def log_in(self, username: str, password: str) -> None:
+        page = self.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+        if page.status != 200 or not token:
+            raise BenchError(f"/accounts/login/ answered {page.status} without a CSRF token")
+        done = self.get("/accounts/login/", {"username": username, "password": password,
+                                             "csrfmiddlewaretoken": token.group(1), "next": "/"})
+        if done.status != 302:
+            raise BenchError(f"logging in as {username} failed: {done.status} (expected a redirect)")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect (e.g. to the login page) must show up as such, not as the page it leads to."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def live_url(body: str) -> str:
+    """The idle poll's URL, as the page gives it to htmx: the hx-get of <div id="live">."""
+    found = re.search(r'<div id="live"[^>]*?\shx-get="([^"]+)"', body)
+    if not found:
+        raise BenchError('no <div id="live" hx-get=…> in the page')
+    return html.unescape(found.group(1))
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest rank: the smallest value that p % of the samples do not exceed."""
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * p // 100) - 1)]
+
+
+def ensure_database(url: str) -> None:
+    params = conninfo_to_dict(url)
+    name = params["dbname"]
+    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"bench: created database {name}")
+
+
+def run(env: dict, *args: str) -> str:
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode:
+        raise BenchError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(server: subprocess.Popen, base: str) -> None:
+    """Poll /healthz until it answers 200, gunicorn dies, or the deadline passes."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BenchError(f"gunicorn exited with {server.returncode} during start-up")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise BenchError(f"gunicorn did not answer /healthz within {STARTUP_SECONDS} s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM is gunicorn's graceful shutdown; kill it if that takes too long."""
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def worker_rss(master: int) -> dict[int, float]:
+    """VmRSS in MiB of each gunicorn worker (the children of the master process)."""
+    rss = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != master:
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        if found:
+            rss[int(stat.parent.name)] = int(found.group(1)) / 1024
+    return rss
+
+
+def measure(browser: Browser, path: str, expect: int, warmup: int, count: int) -> dict:
+    for _ in range(warmup):
+        browser.get(path)
+    samples = [browser.get(path) for _ in range(count)]
+    wrong = [s.status for s in samples if s.status != expect]
+    if wrong:
+        raise BenchError(f"{path} answered {wrong[0]} ({len(wrong)} of {count} requests), expected {expect}")
+    queries = sorted({s.queries for s in samples if s.queries is not None})
+    ms = [s.ms for s in samples]
+    return {"path": path, "status": expect, "p50": percentile(ms, 50), "p95": percentile(ms, 95),
+            "queries": "?" if not queries else "–".join(map(str, dict.fromkeys([queries[0], queries[-1]]))),
+            "kb": len(samples[-1].body.encode()) / 1024}
+
+
+def report(results: dict[str, dict], rss: dict[int, float], args) -> list[str]:
+    """Print the table; return the targets missed."""
+    missed = []
+    print(f"\n{args.requests} sequential requests per page after {args.warmup} warm-up; "
+          "gunicorn -w 2, DEBUG off, PostgreSQL on loopback\n")
+    print(f"{'page':<22} {'path':<58} {'status':>6} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'KiB':>6}  target")
+    for name, r in results.items():
+        target = P95_TARGET_MS.get(name)
+        verdict = ""
+        if target is not None:
+            ok = r["p95"] <= target
+            verdict = f"p95 ≤ {target} ms  {'ok' if ok else 'MISSED'}"
+            if not ok:
+                missed.append(f"{name}: p95 {r['p95']:.1f} ms > {target} ms")
+        print(f"{name:<22} {r['path'][:58]:<58} {r['status']:>6} {r['p50']:>7.1f} {r['p95']:>7.1f} "
+              f"{r['queries']:>7} {r['kb']:>6.1f}  {verdict}")
+    print()
+    for pid, mib in sorted(rss.items()):
+        ok = mib <= RSS_TARGET_MIB
+        verdict = "ok" if ok else "MISSED"
+        print(f"gunicorn worker {pid}: VmRSS {mib:6.1f} MiB   target ≤ {RSS_TARGET_MIB} MiB  {verdict}")
+        if not ok:
+            missed.append(f"worker {pid}: RSS {mib:.1f} MiB > {RSS_TARGET_MIB} MiB")
+    if len(rss) != 2:
+        missed.append(f"expected 2 gunicorn workers, found {len(rss)}")
+    return missed
+
+
+def bench(args, tmp: Path) -> tuple[dict, dict[int, float]]:
+    ensure_database(DATABASE_URL)
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
+           "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "false", "WARROOM_QUERY_COUNT_HEADER": "true",
+           "STATIC_ROOT": str(tmp / "static"), "WARROOM_VAR_DIR": str(tmp / "var")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run(env, str(BIN / "python"), "manage.py", "migrate", "--no-input", "-v", "0")
+    password = secrets.token_urlsafe(16)
+    seed_env = {**env, "BENCH_PASSWORD": password, "BENCH_RESEED": "1" if args.reseed else "0"}
+    seeded = json.loads(run(seed_env, str(BIN / "python"), "bench/seed.py").splitlines()[-1])
+    print(f"bench: {'seeded' if seeded['seeded'] else 'seed data already there,'} 10,000 resolved + 20 open "
+          f"incidents, {seeded['entries']:,} timeline entries ({seeded['seconds']} s)")
+    run(env, str(BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v", "0")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (tmp / "gunicorn.log").open("w")
+    server = subprocess.Popen([str(BIN / "gunicorn"), "warroom.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(server, base)
+        print(f"bench: gunicorn (pid {server.pid}) up on {base}; measuring")
+        browser = Browser(base)
+        browser.log_in(seeded["username"], password)
+        dashboard = browser.get("/")
+        incident = f"/incidents/{seeded['incident']}/"
+        pages = {
+            "dashboard": ("/", 200),
+            "incident page": (incident, 200),
+            "history": (HISTORY, 200),
+            "dashboard poll, idle": (live_url(dashboard.body), 204),
+            "incident poll, idle": (live_url(browser.get(incident).body), 204),
+            "healthz": ("/healthz", 200),
+        }
+        results = {name: measure(browser, path, expect, args.warmup, args.requests)
+                   for name, (path, expect) in pages.items()}
+        return results, worker_rss(server.pid)
+    except BenchError:
+        log.flush()
+        print((tmp / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        stop(server)
+        log.close()
+
+
+def machine() -> str:
+    memory = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+    with psycopg.connect(DATABASE_URL) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    return (f"{os.cpu_count()} CPUs, {int(memory.group(1)) / 1024**2:.1f} GiB RAM, {platform.platform()}, "
+            f"Python {platform.python_version()}, PostgreSQL {version.split()[0]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests per page first (default 20)")
+    parser.add_argument("--reseed", action="store_true", help="reseed even if the counts look right")
+    args = parser.parse_args()
+    # `kill` as well as Ctrl-C unwinds through the finally blocks that stop gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:
+            results, rss = bench(args, Path(tmp))
+    except BenchError as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; gunicorn stopped", file=sys.stderr)
+        return 130
+    missed = report(results, rss, args)
+    print(f"\nmachine: {machine()}")
+    if missed:
+        print("\nMISSED targets:\n  " + "\n  ".join(missed))
+    else:
+        print("\nAll targets met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
