@@ -204,11 +204,12 @@ def test_token_authentication(commander, make_incident):
     assert client.get("/api/incidents/").status_code == 200
 
 
-def test_openapi_schema_and_docs_are_served(client, viewer):
+def test_openapi_schema_and_docs_are_served_to_people_logged_in(client, viewer):
+    assert client.get("/api/schema/").status_code in (401, 403)
+    client.force_login(viewer)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/incidents/{id}/transition/" in schema.content
-    client.force_login(viewer)
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
