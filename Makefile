@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py demo
 	@echo "Warroom: http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops the web server, worker and beat)"
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	  $(BIN)/celery -A warroom worker --loglevel=INFO --concurrency=2 & \
+	  $(BIN)/celery -A warroom worker --loglevel=INFO --concurrency=4 & \
 	  $(BIN)/celery -A warroom beat --loglevel=INFO & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000} & \
 	  wait -n; exit $$?

@@ -13,6 +13,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from incidents.models import Entry, Incident, Role, Severity, Source, Status
@@ -282,6 +283,17 @@ def timeline_note(*, incident: Incident, by, text: str) -> Entry:
         raise ValidationError({"text": "Keep a note under 10,000 characters."})
     incident = _lock(incident)
     return _record(incident, [], kind=Entry.Kind.NOTE, text=text, by=by)
+
+
+@transaction.atomic
+def timeline_record(*, incident: Incident, kind: str, text: str, by, data=None) -> Entry:
+    """For other apps (diagnostics, mitigations): put what they did on the incident's timeline."""
+    return _record(_lock(incident), [], kind=kind, text=text, by=by, data=data)
+
+
+def incident_touch(*, incident_id: int) -> None:
+    """Something shown on the incident page changed (e.g. a check started): make open pages refresh."""
+    Incident.objects.filter(pk=incident_id).update(version=F("version") + 1, updated_at=timezone.now())
 
 
 def record_sla_breaches() -> int:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents import selectors, services
 from incidents.announcement import announcement_text
+from incidents.extensions import panels_for
 from incidents.forms import (
     DeclareForm,
     DetailsForm,
@@ -123,6 +124,7 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
         "can_manage": can(request.user, Action.MANAGE),
         "can_note": can(request.user, Action.NOTE),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
+        "panels": panels_for(request, incident),
         "error": error,
     }
 
@@ -137,7 +139,8 @@ def detail_live(request, pk: int):
     return render(request, "incidents/_detail_live.html", _detail_context(request, incident))
 
 
-def _after_action(request, incident: Incident, *, error: str = "", status: int = 200, notice: str = ""):
+def after_action(request, incident: Incident, *, error: str = "", status: int = 200, notice: str = ""):
+    """The answer to any action on an incident (also other apps'): HTMX gets the live fragment, a form a redirect."""
     incident = Incident.objects.with_people().get(pk=incident.pk)
     if request.htmx:
         context = _detail_context(request, incident, error=error)
@@ -155,15 +158,15 @@ def _run(request, incident: Incident, service, **kwargs):
     try:
         service(incident=incident, by=request.user, **kwargs)
     except services.TransitionError as exc:
-        return _after_action(request, incident, error=str(exc), status=409)
+        return after_action(request, incident, error=str(exc), status=409)
     except ValidationError as exc:
-        return _after_action(request, incident, error=" ".join(exc.messages), status=400)
-    return _after_action(request, incident)
+        return after_action(request, incident, error=" ".join(exc.messages), status=400)
+    return after_action(request, incident)
 
 
 def _form_error(request, incident: Incident, form) -> HttpResponse:
     text = " ".join(f"{'' if f == '__all__' else f + ': '}{' '.join(e)}" for f, e in form.errors.items())
-    return _after_action(request, incident, error=text, status=400)
+    return after_action(request, incident, error=text, status=400)
 
 
 @require_POST
@@ -218,5 +221,5 @@ def add_note(request, pk: int):
     try:
         services.timeline_note(incident=incident, by=request.user, text=form.cleaned_data["text"])
     except ValidationError as exc:
-        return _after_action(request, incident, error=" ".join(exc.messages), status=400)
-    return _after_action(request, incident)
+        return after_action(request, incident, error=" ".join(exc.messages), status=400)
+    return after_action(request, incident)

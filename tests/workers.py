@@ -33,7 +33,7 @@ def start_worker(log_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": test_database_url()}
     log = open(log_dir / "celery-worker.log", "w")  # noqa: SIM115 - closed with the process
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=threads", "--concurrency=4",
+        [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=prefork", "--concurrency=4",
          "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
          f"--hostname=test-{os.getpid()}@%h"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,

@@ -66,6 +66,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_pairs(name: str) -> list[tuple[str, str]]:
+    """Name=value pairs separated by commas, e.g. API=https://grafana/d/abc,DB=https://grafana/d/def."""
+    pairs = []
+    for item in env_list(name, []):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not Name=URL")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
 def env_timezone(name: str, default: str) -> str:
     value = env_str(name, default) or default
     try:

@@ -12,6 +12,7 @@ from warroom.env import (
     env_hours,
     env_int,
     env_list,
+    env_pairs,
     env_str,
     env_timezone,
 )
@@ -176,4 +177,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sla-breaches": {"task": "incidents.tasks.record_sla_breaches", "schedule": timedelta(seconds=30)},
+    "reap-runs": {"task": "diagnostics.tasks.reap_runs", "schedule": timedelta(seconds=30)},
 }
+
+# --- Diagnostics ---------------------------------------------------------------------------------
+# A check's own calls time out per target (5 s by default); this bounds a whole run on the worker.
+DIAGNOSTICS_RUN_TIME_LIMIT = env_int("WARROOM_RUN_TIME_LIMIT", 30, minimum=5)
+# A run no worker has taken by then ends as failed, saying so.
+DIAGNOSTICS_QUEUE_TIMEOUT = env_int("WARROOM_RUN_QUEUE_TIMEOUT", 300, minimum=30)
+# The runbook's "Check monitoring dashboards": Name=URL pairs, opened on the incident's time window.
+GRAFANA_DASHBOARDS = env_pairs("WARROOM_GRAFANA_DASHBOARDS")
+TRIAGE_MINUTES = 5

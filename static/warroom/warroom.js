@@ -17,8 +17,9 @@
     });
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
       var delta = (Date.parse(el.getAttribute("data-countdown")) - now) / 1000;
-      if (delta > 0) { el.textContent = "Ack due in " + span(delta); }
-      else { el.textContent = "Overdue " + span(delta); el.classList.remove("sla-due"); el.classList.add("sla-breached"); }
+      var before = el.getAttribute("data-before") || "Ack due in", after = el.getAttribute("data-after") || "Overdue";
+      if (delta > 0) { el.textContent = before + " " + span(delta); }
+      else { el.textContent = after + " " + span(delta); el.classList.remove("sla-due"); el.classList.add("sla-breached"); }
     });
   }
   document.addEventListener("click", function (event) {

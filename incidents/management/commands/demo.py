@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from incidents import services
+from incidents.extensions import DEMO_SEEDERS
 from incidents.models import Incident, Severity, Source
 
 USERS = [
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo users exist already; `manage.py demo --reset-passwords` gives them new ones.")
         if incidents:
             self.stdout.write(f"Created {incidents} sample incidents.")
+        for seeder in DEMO_SEEDERS:
+            seeder(self.stdout)
 
     def _users(self, reset: bool) -> list[tuple[str, str, str]]:
         User = get_user_model()

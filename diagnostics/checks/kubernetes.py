@@ -1,0 +1,594 @@
+"""Checks for Kubernetes deployments: the runbook's kubectl lines (rollout history, get pods, top pods, logs).
+
+The parsing and the choices kubectl makes (revision order, pod status string, which pod `logs deployment/X`
+reads, quantity formatting, verdicts) are pure functions over the client's model objects or plain dicts, so they
+are tested on JSON fixtures; the check classes only fetch, through diagnostics.kube, and assemble a Result.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from kubernetes.utils import parse_quantity
+
+from diagnostics import kube
+from diagnostics.checks.base import (
+    CRITICAL,
+    OK,
+    ROW_CAP,
+    TEXT_CAP,
+    WARN,
+    Check,
+    CheckError,
+    ParamError,
+    Result,
+    register,
+    worst,
+)
+
+REVISION = "deployment.kubernetes.io/revision"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+HISTORY_LIMIT = 10
+LOG_BYTES_CAP = 256 * 1024
+TAIL_MAX = 1000
+PATTERN_MAX = 200
+WARN_PERCENT, CRITICAL_PERCENT = 80, 95
+BROKEN_REASONS = frozenset({"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"})
+MI = 1024 * 1024
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+# --- rollout history -----------------------------------------------------------------------------------------------
+
+def revision_of(obj) -> int | None:
+    """The deployment controller's revision number on a Deployment or ReplicaSet, if it has a readable one."""
+    value = ((obj.metadata.annotations or {}) if obj.metadata else {}).get(REVISION)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def controlled_by(obj, uid: str | None) -> bool:
+    """Whether obj's controller owner reference points at uid (metav1.IsControlledBy, as kubectl uses)."""
+    refs = (obj.metadata.owner_references or []) if obj.metadata else []
+    return bool(uid) and any(ref.controller and ref.uid == uid for ref in refs)
+
+
+def deployment_history(deployment, replicasets: Iterable) -> list:
+    """The deployment's own ReplicaSets, newest revision first; other deployments' and unnumbered ones are left out."""
+    uid = deployment.metadata.uid
+    own = [rs for rs in replicasets if controlled_by(rs, uid) and revision_of(rs) is not None]
+    return sorted(own, key=lambda rs: revision_of(rs) or 0, reverse=True)
+
+
+def images_of(pod_template_spec) -> str:
+    containers = (pod_template_spec.containers or []) if pod_template_spec else []
+    return ", ".join(c.image or "" for c in containers)
+
+
+def rollout_state(deployment) -> tuple[str, str]:
+    """kubectl rollout status's decision (polymorphichelpers/rollout_status.go) as a verdict and a sentence."""
+    meta, spec, status = deployment.metadata, deployment.spec, deployment.status
+    generation = (meta.generation if meta else None) or 0
+    observed = (status.observed_generation if status else None) or 0
+    if generation > observed:
+        return WARN, "waiting for the deployment spec update to be observed"
+    for cond in (status.conditions or []) if status else []:
+        if cond.type == "Progressing" and cond.reason == "ProgressDeadlineExceeded":
+            return CRITICAL, "rollout exceeded its progress deadline"
+    updated = (status.updated_replicas if status else None) or 0
+    replicas = (status.replicas if status else None) or 0
+    available = (status.available_replicas if status else None) or 0
+    if spec is not None and spec.replicas is not None and updated < spec.replicas:
+        return WARN, f"rollout in progress: {updated} of {spec.replicas} new replicas have been updated"
+    if replicas > updated:
+        return WARN, f"rollout in progress: {replicas - updated} old replicas are pending termination"
+    if available < updated:
+        return WARN, f"rollout in progress: {available} of {updated} updated replicas are available"
+    return OK, "successfully rolled out"
+
+
+def history_rows(deployment, history: Sequence) -> list[list[Any]]:
+    current = revision_of(deployment)
+    rows = []
+    for rs in history[:HISTORY_LIMIT]:
+        revision = revision_of(rs)
+        template = rs.spec.template.spec if rs.spec and rs.spec.template else None
+        created = rs.metadata.creation_timestamp
+        rows.append([
+            revision, "yes" if revision == current else "", images_of(template),
+            created.isoformat() if created else "", (rs.metadata.annotations or {}).get(CHANGE_CAUSE, ""),
+            (rs.spec.replicas if rs.spec else None) or 0, (rs.status.ready_replicas if rs.status else None) or 0,
+        ])
+    return rows
+
+
+# --- pods ------------------------------------------------------------------------------------------------------------
+
+def selector_matches(selector, labels: dict[str, str] | None) -> bool:
+    """A LabelSelector (matchLabels and matchExpressions) against labels; an empty selector matches nothing,
+    as for a Deployment (whose selector the API server requires to be non-empty)."""
+    labels = labels or {}
+    if selector is None or not (selector.match_labels or selector.match_expressions):
+        return False
+    if any(labels.get(key) != value for key, value in (selector.match_labels or {}).items()):
+        return False
+    for req in selector.match_expressions or []:
+        present, values = req.key in labels, set(req.values or [])
+        ok = {"In": present and labels.get(req.key) in values, "NotIn": not present or labels[req.key] not in values,
+              "Exists": present, "DoesNotExist": not present}.get(req.operator, False)
+        if not ok:
+            return False
+    return True
+
+
+def selector_string(selector) -> str:
+    """The same selector as a labelSelector query string, so a real API server filters before we do."""
+    parts = [f"{key}={value}" for key, value in sorted((selector.match_labels or {}).items())]
+    for req in selector.match_expressions or []:
+        values = ",".join(sorted(req.values or []))
+        parts.append({"In": f"{req.key} in ({values})", "NotIn": f"{req.key} notin ({values})",
+                      "Exists": req.key, "DoesNotExist": f"!{req.key}"}.get(req.operator, req.key))
+    return ",".join(parts)
+
+
+def pods_of(deployment, pods: Iterable) -> list:
+    """The deployment's pods by its selector, matched here because not every server (kmock) filters by label."""
+    selector = deployment.spec.selector if deployment.spec else None
+    return sorted((p for p in pods if selector_matches(selector, p.metadata.labels)), key=lambda p: p.metadata.name)
+
+
+def _condition(pod, kind: str):
+    for cond in (pod.status.conditions or []) if pod.status else []:
+        if cond.type == kind:
+            return cond
+    return None
+
+
+def is_ready(pod) -> bool:
+    cond = _condition(pod, "Ready")
+    return cond is not None and cond.status == "True"
+
+
+def _restartable(container) -> bool:
+    return container is not None and getattr(container, "restart_policy", None) == "Always"
+
+
+def _terminated_reason(term, prefix: str = "") -> str:
+    if term.reason:
+        return prefix + term.reason
+    return prefix + (f"Signal:{term.signal}" if term.signal else f"ExitCode:{term.exit_code}")
+
+
+class PodInfo(NamedTuple):
+    ready_containers: int
+    total_containers: int
+    status: str
+    restarts: int
+    ready: bool
+
+
+def pod_info(pod) -> PodInfo:
+    """READY, STATUS and RESTARTS as `kubectl get pods` computes them (printers.go printPod)."""
+    spec, status, meta = pod.spec, pod.status, pod.metadata
+    phase = (status.phase if status else None) or ""
+    reason = (status.reason if status else None) or phase
+    if any(c.type == "PodScheduled" and c.reason == "SchedulingGated"
+           for c in ((status.conditions or []) if status else [])):
+        reason = "SchedulingGated"
+    init_specs = {c.name: c for c in (spec.init_containers or [])} if spec else {}
+    total = len(spec.containers or []) + sum(1 for c in init_specs.values() if _restartable(c)) if spec else 0
+    ready = restarts = sidecar_restarts = 0
+    initializing = False
+    for i, cs in enumerate((status.init_container_statuses or []) if status else []):
+        restarts += cs.restart_count or 0
+        sidecar = _restartable(init_specs.get(cs.name))
+        if sidecar:
+            sidecar_restarts += cs.restart_count or 0
+        term = cs.state.terminated if cs.state else None
+        wait = cs.state.waiting if cs.state else None
+        if term is not None and term.exit_code == 0:
+            continue
+        if sidecar and cs.started:
+            ready += 1 if cs.ready else 0
+            continue
+        if term is not None:
+            reason = _terminated_reason(term, "Init:")
+        elif wait is not None and wait.reason and wait.reason != "PodInitializing":
+            reason = "Init:" + wait.reason
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    initialized = (cond := _condition(pod, "Initialized")) is not None and cond.status == "True"
+    if not initializing or initialized:
+        restarts, has_running = sidecar_restarts, False
+        for cs in reversed((status.container_statuses or []) if status else []):
+            restarts += cs.restart_count or 0
+            term = cs.state.terminated if cs.state else None
+            wait = cs.state.waiting if cs.state else None
+            if wait is not None and wait.reason:
+                reason = wait.reason
+            elif term is not None:
+                reason = _terminated_reason(term)
+            elif cs.ready and cs.state is not None and cs.state.running is not None:
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            reason = "Running" if is_ready(pod) else "NotReady"
+    if meta.deletion_timestamp and status and status.reason == "NodeLost":
+        reason = "Unknown"
+    elif meta.deletion_timestamp and phase not in ("Succeeded", "Failed"):
+        reason = "Terminating"
+    return PodInfo(ready, total, reason, restarts, is_ready(pod))
+
+
+def pod_status(pod) -> str:
+    return pod_info(pod).status
+
+
+def human_age(seconds: float) -> str:
+    """kubectl's AGE column (apimachinery duration.HumanDuration): 45s, 5m30s, 3h, 2d4h, 40d, 2y30d."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = s // 3600
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = hours // 24 % 365
+        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
+    return f"{hours // 24 // 365}y"
+
+
+def is_broken(status: str) -> bool:
+    """A status that will not fix itself: a crash loop or an image that cannot be pulled (also in init)."""
+    return status.removeprefix("Init:") in BROKEN_REASONS
+
+
+def pods_verdict(infos: Sequence[PodInfo], desired: int | None) -> str:
+    """critical: nothing ready, or a crash loop / image pull failure; warn: some not ready or restarted; else ok."""
+    if not infos:
+        return WARN if desired == 0 else CRITICAL
+    if not any(info.ready for info in infos) or any(is_broken(info.status) for info in infos):
+        return CRITICAL
+    if not all(info.ready for info in infos) or any(info.restarts > 0 for info in infos):
+        return WARN
+    return OK
+
+
+# --- logs ------------------------------------------------------------------------------------------------------------
+
+def _time_key(moment: datetime | None) -> tuple[int, float]:
+    """Earlier first and a missing time last, as kubectl's afterOrZero orders them."""
+    return (0, moment.timestamp()) if moment else (1, 0.0)
+
+
+def logging_key(pod) -> tuple:
+    """kubectl's podutils.ByLogging as a sort key: the smallest key is the pod `kubectl logs deployment/X` reads.
+
+    Assigned to a node first; Running, then Unknown, then Pending (any other phase counts as Running, as Go's map
+    default does); ready first; ready for longer first; more restarts first; older first.
+    """
+    ready = is_ready(pod)
+    cond = _condition(pod, "Ready")
+    ready_since = _time_key(cond.last_transition_time if ready and cond else None) if ready else (1, 0.0)
+    phase = (pod.status.phase if pod.status else None) or ""
+    restarts = max((cs.restart_count or 0 for cs in (pod.status.container_statuses or [])), default=0) \
+        if pod.status else 0
+    return (0 if pod.spec and pod.spec.node_name else 1, {"Running": 0, "Unknown": 1, "Pending": 2}.get(phase, 0),
+            0 if ready else 1, ready_since, -restarts, _time_key(pod.metadata.creation_timestamp))
+
+
+def pick_log_pod(pods: Sequence):
+    """The pod kubectl would read for `kubectl logs deployment/X`, or None when there are none."""
+    return min(pods, key=logging_key, default=None)
+
+
+def default_container(pod) -> str | None:
+    """kubectl's default: the default-container annotation when it names a container, else the first one."""
+    names = [c.name for c in (pod.spec.containers or [])] if pod.spec else []
+    annotated = (pod.metadata.annotations or {}).get(DEFAULT_CONTAINER)
+    return annotated if annotated in names else (names[0] if names else None)
+
+
+def grep(lines: Sequence[str], pattern: str | None) -> list[list[Any]]:
+    """[line number, line] for lines holding pattern as a case-insensitive plain substring (all lines if None)."""
+    needle = pattern.casefold() if pattern is not None else None
+    return [[n, line] for n, line in enumerate(lines, 1) if needle is None or needle in line.casefold()]
+
+
+def logs_verdict(pattern: str | None, matches: int) -> str:
+    return WARN if pattern is not None and matches else OK
+
+
+# --- top -------------------------------------------------------------------------------------------------------------
+
+def millicores(cores: Decimal) -> int:
+    """CPU cores to millicores rounded up, as kubectl top's Quantity.MilliValue()."""
+    return math.ceil(cores * 1000)
+
+
+def mebibytes(size: Decimal) -> int:
+    """Bytes to whole Mi, as kubectl top (Value() rounded up, then integer division)."""
+    return math.ceil(size) // MI
+
+
+def format_cpu(cores: Decimal | None) -> str:
+    return "" if cores is None else f"{millicores(cores)}m"
+
+
+def format_memory(size: Decimal | None) -> str:
+    return "" if size is None else f"{mebibytes(size)}Mi"
+
+
+def usage_of(pod_metrics: dict) -> tuple[Decimal, Decimal]:
+    """A PodMetrics item's CPU (cores) and memory (bytes), summed over its containers as kubectl top does."""
+    cpu = memory = Decimal(0)
+    for container in pod_metrics.get("containers") or []:
+        usage = container.get("usage") or {}
+        cpu += parse_quantity(usage.get("cpu", "0"))
+        memory += parse_quantity(usage.get("memory", "0"))
+    return cpu, memory
+
+
+def resources_of(pod, kind: str) -> dict[str, Decimal | None]:
+    """The pod's summed requests or limits per resource; a limit counts only if every container sets one."""
+    containers = (pod.spec.containers or []) if pod.spec else []
+    out: dict[str, Decimal | None] = {}
+    for resource in ("cpu", "memory"):
+        values = [((getattr(c.resources, kind, None) or {}) if c.resources else {}).get(resource) for c in containers]
+        given = [parse_quantity(v) for v in values if v is not None]
+        if kind == "limits" and (not containers or len(given) < len(containers)):
+            out[resource] = None
+        else:
+            out[resource] = sum(given, Decimal(0)) if given else None
+    return out
+
+
+def percent_of(usage: Decimal, limit: Decimal | None) -> float | None:
+    if limit is None or limit <= 0:
+        return None
+    return round(float(usage / limit * 100), 1)
+
+
+def usage_verdict(*percents: float | None) -> str:
+    """critical at or over 95 % of a limit, warn at or over 80 %, else ok; no limit, no opinion."""
+    known = [p for p in percents if p is not None]
+    if any(p >= CRITICAL_PERCENT for p in known):
+        return CRITICAL
+    if any(p >= WARN_PERCENT for p in known):
+        return WARN
+    return OK
+
+
+def top_row(pod, pod_metrics: dict) -> tuple[list[Any], str]:
+    """One kubectl-top-like row with requests, limits and percent of limit, and its verdict."""
+    cpu, memory = usage_of(pod_metrics)
+    requests, limits = resources_of(pod, "requests"), resources_of(pod, "limits")
+    cpu_pct, mem_pct = percent_of(cpu, limits["cpu"]), percent_of(memory, limits["memory"])
+    row = [pod.metadata.name, format_cpu(cpu), format_cpu(requests["cpu"]), format_cpu(limits["cpu"]), cpu_pct,
+           format_memory(memory), format_memory(requests["memory"]), format_memory(limits["memory"]), mem_pct]
+    return row, usage_verdict(cpu_pct, mem_pct)
+
+
+# --- shared ----------------------------------------------------------------------------------------------------------
+
+def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain kubectl-like table for the run's text, to paste into notes."""
+    cells = [[str(c).upper() for c in columns]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    return "\n".join("   ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells)
+
+
+def _where(target) -> tuple[str, str]:
+    if not target.deployment:
+        raise CheckError(f"Target {target.name or '(unnamed)'} names no deployment")
+    return target.namespace or "default", target.deployment
+
+
+def _deployment(session: kube.KubeSession, namespace: str, name: str):
+    return session.call(session.apps.read_namespaced_deployment, name, namespace,
+                        doing=f"reading deployment {name} in namespace {namespace}",
+                        not_found=f"deployment {name} not found in namespace {namespace}")
+
+
+def _pods(session: kube.KubeSession, deployment, namespace: str) -> list:
+    selector = deployment.spec.selector if deployment.spec else None
+    listing = session.call(session.core.list_namespaced_pod, namespace,
+                           label_selector=selector_string(selector) if selector else None,
+                           doing=f"listing pods in namespace {namespace}")
+    return pods_of(deployment, listing.items or [])
+
+
+# --- the checks ------------------------------------------------------------------------------------------------------
+
+@register
+class RolloutHistory(Check):
+    name = "kubernetes.rollout_history"
+    kind = "kubernetes"
+    title = "Recent deployments"
+    runbook = "git log --oneline -10"
+
+    def run(self, target, params: dict) -> Result:
+        namespace, name = _where(target)
+        with kube.KubeSession(target) as session:
+            deployment = _deployment(session, namespace, name)
+            listing = session.call(session.apps.list_namespaced_replica_set, namespace,
+                                   doing=f"listing replica sets in namespace {namespace}")
+        history = deployment_history(deployment, listing.items or [])
+        state, sentence = rollout_state(deployment)
+        columns = ["revision", "current", "images", "created", "change cause", "replicas", "ready"]
+        rows = history_rows(deployment, history)
+        current = next((row for row in rows if row[1]), None)
+        now = f"revision {current[0]} ({current[2]})" if current else "no current revision found"
+        summary = f"deployment {name}: {now}; {len(history)} revisions kept; {sentence}"
+        return Result(state, summary, columns, rows, text_table(columns, rows))
+
+
+@register
+class Pods(Check):
+    name = "kubernetes.pods"
+    kind = "kubernetes"
+    title = "Pod health"
+    runbook = "kubectl get pods"
+
+    def run(self, target, params: dict) -> Result:
+        namespace, name = _where(target)
+        with kube.KubeSession(target) as session:
+            deployment = _deployment(session, namespace, name)
+            pods = _pods(session, deployment, namespace)
+        now = datetime.now(UTC)
+        columns = ["pod", "ready", "status", "restarts", "age", "node"]
+        rows, infos = [], []
+        for pod in pods:
+            info = pod_info(pod)
+            infos.append(info)
+            created = pod.metadata.creation_timestamp
+            rows.append([pod.metadata.name, f"{info.ready_containers}/{info.total_containers}", info.status,
+                         info.restarts, human_age((now - created).total_seconds()) if created else "<unknown>",
+                         (pod.spec.node_name if pod.spec else None) or "<none>"])
+        desired = deployment.spec.replicas if deployment.spec else None
+        verdict = pods_verdict(infos, desired)
+        summary = f"deployment {name}: {sum(i.ready for i in infos)} of {len(infos)} pods ready"
+        broken = sorted({i.status for i in infos if is_broken(i.status)})
+        if broken:
+            summary += f"; {', '.join(broken)}"
+        restarts = sum(i.restarts for i in infos)
+        if restarts:
+            summary += f"; {restarts} restart{'' if restarts == 1 else 's'}"
+        if not infos:
+            summary += " (scaled to zero)" if desired == 0 else f" (wants {desired})"
+        return Result(verdict, summary, columns, rows, text_table(columns, rows))
+
+
+@register
+class Top(Check):
+    name = "kubernetes.top"
+    kind = "kubernetes"
+    title = "Resource usage"
+    runbook = "kubectl top pods"
+
+    def run(self, target, params: dict) -> Result:
+        namespace, name = _where(target)
+        with kube.KubeSession(target) as session:
+            deployment = _deployment(session, namespace, name)
+            pods = _pods(session, deployment, namespace)
+            metrics = session.call(
+                session.custom.list_namespaced_custom_object, "metrics.k8s.io", "v1beta1", namespace, "pods",
+                doing=f"reading pod metrics in namespace {namespace}",
+                not_found=f"metrics-server is not installed: Kubernetes API at {session.server} has no "
+                          "metrics.k8s.io/v1beta1 API, so there is nothing like `kubectl top pods` to read")
+        by_name = {item.get("metadata", {}).get("name"): item for item in metrics.get("items") or []}
+        columns = ["pod", "cpu", "cpu request", "cpu limit", "cpu % of limit",
+                   "memory", "memory request", "memory limit", "memory % of limit"]
+        rows, verdicts, missing = [], [], []
+        for pod in pods:
+            if pod.metadata.name not in by_name:
+                missing.append(pod.metadata.name)
+                continue
+            row, verdict = top_row(pod, by_name[pod.metadata.name])
+            rows.append(row)
+            verdicts.append(verdict)
+        verdict = worst(*verdicts) if rows else WARN
+        summary = f"deployment {name}: {len(rows)} pods measured" + _peaks(rows)
+        if missing:
+            summary += f"; no metrics yet for {len(missing)} pods"
+        return Result(verdict, summary, columns, rows, text_table(columns, rows))
+
+
+def _peaks(rows: Sequence[Sequence[Any]]) -> str:
+    parts = []
+    for label, index in (("CPU", 4), ("memory", 8)):
+        known = [row for row in rows if row[index] is not None]
+        if known:
+            top = max(known, key=lambda row: row[index])
+            parts.append(f"highest {label} {top[index]} % of limit ({top[0]})")
+    return "; " + ", ".join(parts) if parts else ""
+
+
+@register
+class Logs(Check):
+    name = "kubernetes.logs"
+    kind = "kubernetes"
+    title = "Recent logs"
+    runbook = 'kubectl logs deployment/bharatcart-api --tail=100 | grep -i "timeout"'
+    params = {"tail": (int, 100), "pattern": (str, None), "container": (str, None)}
+
+    def clean_params(self, raw: dict | None) -> dict:
+        cleaned = super().clean_params(raw)
+        if not 1 <= cleaned["tail"] <= TAIL_MAX:
+            raise ParamError(f"{self.name}: tail must be between 1 and {TAIL_MAX}")
+        if cleaned["pattern"] == "":
+            cleaned["pattern"] = None
+        if cleaned["pattern"] is not None and len(cleaned["pattern"]) > PATTERN_MAX:
+            raise ParamError(f"{self.name}: pattern must be at most {PATTERN_MAX} characters")
+        if cleaned["container"] == "":
+            cleaned["container"] = None
+        if cleaned["container"] is not None and not _DNS_LABEL.match(cleaned["container"]):
+            raise ParamError(f"{self.name}: container must be a container name (lower-case letters, digits, '-')")
+        return cleaned
+
+    def run(self, target, params: dict) -> Result:
+        params = self.clean_params(params)
+        namespace, name = _where(target)
+        with kube.KubeSession(target) as session:
+            deployment = _deployment(session, namespace, name)
+            pods = _pods(session, deployment, namespace)
+            pod = pick_log_pod(pods)
+            if pod is None:
+                raise CheckError(f"deployment {name} in namespace {namespace} has no pods to read logs from")
+            container = self._container(pod, params["container"])
+            raw = session.read(session.core.read_namespaced_pod_log, pod.metadata.name, namespace,
+                               container=container, tail_lines=params["tail"], limit_bytes=LOG_BYTES_CAP,
+                               cap=LOG_BYTES_CAP,
+                               doing=f"reading the logs of pod {pod.metadata.name} in namespace {namespace}",
+                               not_found=f"pod {pod.metadata.name} not found in namespace {namespace}")
+        cut = len(raw) > LOG_BYTES_CAP
+        lines = raw[:LOG_BYTES_CAP].decode("utf-8", "replace").splitlines()
+        rows = grep(lines, params["pattern"])
+        where = f"pod {pod.metadata.name} (container {container}, 1 of {len(pods)} pods)"
+        if params["pattern"] is None:
+            summary = f"{where}: last {len(lines)} lines"
+        else:
+            summary = f"{where}: {len(rows)} of {len(lines)} lines match {params['pattern']!r}"
+        if cut:
+            summary += f" (cut at {LOG_BYTES_CAP // 1024} KiB)"
+        text = "\n".join(line for _, line in rows)
+        if len(text) > TEXT_CAP:  # keep the newest lines: the end of a log is what matters
+            text = f"… ({len(text) - TEXT_CAP} earlier characters cut)\n" + text[-TEXT_CAP:]
+        return Result(logs_verdict(params["pattern"], len(rows)), summary, ["line", "text"], rows[-ROW_CAP:], text)
+
+    @staticmethod
+    def _container(pod, wanted: str | None) -> str:
+        names = [c.name for c in (pod.spec.containers or []) + (pod.spec.init_containers or [])] if pod.spec else []
+        if wanted is None:
+            chosen = default_container(pod)
+            if chosen is None:
+                raise CheckError(f"pod {pod.metadata.name} has no containers")
+            return chosen
+        if wanted not in names:
+            raise CheckError(f"pod {pod.metadata.name} has no container {wanted}; it has {', '.join(names)}")
+        return wanted

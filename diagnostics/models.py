@@ -1,0 +1,141 @@
+"""Targets we diagnose, and each run of a check against one, attached to an incident."""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class Target(models.Model):
+    """A system the runbook's checks look at. Holds references to secrets, never the secrets themselves."""
+
+    class Kind(models.TextChoices):
+        POSTGRES = "postgres", "PostgreSQL server"
+        REDIS = "redis", "Redis server"
+        KUBERNETES = "kubernetes", "Kubernetes deployment"
+        HTTP = "http", "HTTP health URL"
+
+    name = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.CharField(max_length=200, blank=True)
+    url = models.CharField(
+        max_length=500, blank=True,
+        help_text="postgres://user@host:5432/db, redis://host:6379/0, https://host/health, or the Kubernetes API "
+        "server URL (blank: from the kubeconfig). No password here: name it in secret_env or secret_file.",
+    )
+    extra_urls = models.TextField(blank=True, help_text="HTTP targets: more health URLs, one per line")
+    secret_env = models.CharField(max_length=100, blank=True,
+                                  help_text="Environment variable holding the password or token")
+    secret_file = models.CharField(max_length=300, blank=True, help_text="File holding the password or token")
+    kubeconfig = models.CharField(max_length=300, blank=True, help_text="Path; blank: ~/.kube/config")
+    kube_context = models.CharField(max_length=100, blank=True, help_text="Blank: the kubeconfig's current context")
+    in_cluster = models.BooleanField(default=False, help_text="Use the pod's service account")
+    namespace = models.CharField(max_length=100, blank=True, default="default")
+    deployment = models.CharField(max_length=100, blank=True, help_text="e.g. bharatcart-api")
+    timeout_seconds = models.PositiveSmallIntegerField(default=5, help_text="Connect and per-call timeout")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        parts = urlsplit(self.url) if self.url else None
+        if parts and parts.password:
+            raise ValidationError({"url": "Do not put a password in the URL: name it in secret_env or secret_file."})
+        required = {self.Kind.POSTGRES: "url", self.Kind.REDIS: "url", self.Kind.HTTP: "url",
+                    self.Kind.KUBERNETES: "deployment"}[self.kind]
+        if not getattr(self, required):
+            raise ValidationError({required: f"A {self.get_kind_display()} target needs this."})
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked, for pages, the API and logs."""
+        if not self.url:
+            return ""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        netloc = f"{parts.username}:****@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    @property
+    def where(self) -> str:
+        if self.kind == self.Kind.KUBERNETES:
+            return f"{self.kube_context or 'current context'} / {self.namespace} / deployment/{self.deployment}"
+        return self.display_url
+
+    def secret(self) -> str | None:
+        """The password or token, read at the moment it is needed, from the environment or a file."""
+        if self.secret_env:
+            return os.environ.get(self.secret_env)
+        if self.secret_file:
+            try:
+                return Path(self.secret_file).read_text().strip()
+            except OSError:
+                return None
+        return None
+
+    @property
+    def health_urls(self) -> list[str]:
+        return [self.url, *(line.strip() for line in self.extra_urls.splitlines() if line.strip())]
+
+
+class Run(models.Model):
+    """One execution of one check against one target: written before it is queued, always ended."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        TIMED_OUT = "timed_out", "Timed out"
+
+    class Verdict(models.TextChoices):
+        OK = "ok", "OK"
+        WARN = "warn", "Warning"
+        CRITICAL = "critical", "Critical"
+        ERROR = "error", "Error"
+
+    incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="runs")
+    check_name = models.CharField(max_length=60)
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="runs")
+    params = models.JSONField(default=dict, blank=True)
+    batch = models.CharField(max_length=60, blank=True, help_text="triage or playbook:<slug>, for grouping")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    rows = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("run_check", "Can run diagnostic checks")]
+        indexes = [models.Index(fields=["incident", "-created_at"]), models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} on {self.target}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at and self.finished_at:
+            return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return None

@@ -1,0 +1,38 @@
+"""Reads for the incident page's diagnostics panel and the API."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from diagnostics.models import Run, Target
+
+PANEL_RUNS = 20
+
+
+def runs_for_incident(incident_id: int) -> QuerySet:
+    return Run.objects.filter(incident_id=incident_id).select_related("target", "requested_by")
+
+
+def grafana_links(incident) -> list[tuple[str, str]]:
+    """The team's dashboards, opened on the incident's window: 15 min before declaration until now/resolution."""
+    start = incident.declared_at - timedelta(minutes=15)
+    end = incident.resolved_at + timedelta(minutes=15) if incident.resolved_at else None
+    window = f"from={int(start.timestamp() * 1000)}&to={int(end.timestamp() * 1000) if end else 'now'}"
+    return [(name, f"{url}{'&' if '?' in url else '?'}{window}") for name, url in settings.GRAFANA_DASHBOARDS]
+
+
+def triage_clock(incident):
+    """The runbook gives triage five minutes from acknowledgement; None outside triage."""
+    if incident.status != "triage" or not incident.acknowledged_at:
+        return None
+    return incident.acknowledged_at + timedelta(minutes=settings.TRIAGE_MINUTES)
+
+
+def enabled_targets() -> QuerySet:
+    return Target.objects.filter(enabled=True)
+
+
+def now():
+    return timezone.now()

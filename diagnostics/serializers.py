@@ -1,0 +1,55 @@
+from rest_framework import serializers
+
+from diagnostics.models import Run, Target
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    """No credentials, not even their references: where the target is, with any password masked."""
+
+    where = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Target
+        fields = ["name", "kind", "description", "where", "namespace", "deployment", "timeout_seconds", "enabled"]
+        read_only_fields = fields
+
+
+class CheckSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    runbook = serializers.CharField()
+    params = serializers.SerializerMethodField()
+
+    def get_params(self, check) -> dict:
+        return {name: {"type": kind.__name__, "default": default} for name, (kind, default) in check.params.items()}
+
+
+class RunSerializer(serializers.ModelSerializer):
+    check = serializers.CharField(source="check_name")
+    target = serializers.CharField(source="target.name")
+    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="diagnostics-api:run-detail")
+
+    class Meta:
+        model = Run
+        fields = ["id", "url", "incident", "check", "target", "params", "batch", "status", "verdict", "summary",
+                  "columns", "rows", "text", "error", "requested_by", "created_at", "started_at", "finished_at"]
+        read_only_fields = fields
+
+
+class RunRequestSerializer(serializers.Serializer):
+    check = serializers.CharField(max_length=60)
+    target = serializers.CharField(max_length=60)
+    params = serializers.DictField(required=False, default=dict)
+
+
+class PlaybookSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    solution = serializers.CharField()
+    checks = serializers.SerializerMethodField()
+
+    def get_checks(self, playbook) -> list[dict]:
+        return [{"check": step.check, "params": step.params} for step in playbook.steps]

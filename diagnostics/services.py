@@ -1,0 +1,162 @@
+"""Running the runbook's checks: a Run row is written first, a worker executes it, and it always ends.
+
+Requests come from pages, the API and playbooks; execution happens in a Celery
+worker (tasks.execute_run) or in-process for `manage.py healthcheck`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from diagnostics.checks import REGISTRY, CheckError, ParamError, Result, get_check
+from diagnostics.models import Run, Target
+from diagnostics.playbooks import PLAYBOOKS, TRIAGE, Step
+from incidents.models import Entry
+from incidents.services import incident_touch, timeline_record
+
+log = logging.getLogger(__name__)
+
+
+def _target(name_or_target) -> Target:
+    if isinstance(name_or_target, Target):
+        return name_or_target
+    try:
+        return Target.objects.get(name=name_or_target)
+    except Target.DoesNotExist:
+        raise ParamError(f"Unknown target {name_or_target!r}") from None
+
+
+def _queue(run: Run) -> None:
+    from diagnostics.tasks import execute_run  # tasks import services; import here to keep that one-way
+
+    transaction.on_commit(lambda: execute_run.delay(run.pk))
+
+
+@transaction.atomic
+def run_request(*, incident, check: str, target, params: dict | None = None, by, batch: str = "") -> Run:
+    """Validate, write the run, put it on the timeline, and queue it once the transaction commits."""
+    spec = get_check(check)
+    target = _target(target)
+    if target.kind != spec.kind:
+        raise ParamError(f"{check} runs on {spec.kind} targets; {target.name} is a {target.kind} target")
+    if not target.enabled:
+        raise ParamError(f"Target {target.name} is disabled")
+    run = Run.objects.create(incident=incident, check_name=check, target=target, params=spec.clean_params(params),
+                             batch=batch, requested_by=by)
+    if incident is not None:
+        timeline_record(incident=incident, kind=Entry.Kind.CHECK, by=by,
+                        text=f"Requested {spec.title} ({check}) on {target.name}.",
+                        data={"run": run.pk, "check": check, "target": target.name, "event": "requested"})
+    _queue(run)
+    return run
+
+
+def _plan(steps: tuple[Step, ...], targets: list[Target]) -> list[tuple[Step, Target]]:
+    """Each step on every enabled target of its kind."""
+    return [(step, t) for step in steps for t in targets if t.kind == REGISTRY[step.check].kind]
+
+
+def _request_all(*, incident, steps, by, batch: str, target=None) -> list[Run]:
+    targets = [_target(target)] if target else list(Target.objects.filter(enabled=True))
+    plan = _plan(steps, targets)
+    if not plan:
+        raise ParamError("No enabled target fits these checks: add targets in the admin (Diagnostics → Targets)")
+    with transaction.atomic():
+        return [run_request(incident=incident, check=step.check, target=t, params=step.params, by=by, batch=batch)
+                for step, t in plan]
+
+
+def triage_start(*, incident, by) -> list[Run]:
+    """The runbook's triage, all at once: the runs go to the workers in parallel."""
+    return _request_all(incident=incident, steps=TRIAGE, by=by, batch=f"triage:{uuid.uuid4().hex[:8]}")
+
+
+def playbook_start(*, incident, slug: str, by) -> tuple[object, list[Run]]:
+    try:
+        playbook = PLAYBOOKS[slug]
+    except KeyError:
+        raise ParamError(f"Unknown playbook {slug!r}; choose one of {', '.join(PLAYBOOKS)}") from None
+    runs = _request_all(incident=incident, steps=playbook.steps, by=by, batch=f"playbook:{slug}")
+    return playbook, runs
+
+
+def run_claim(run_id: int) -> bool:
+    """Queued → running, once: a redelivered message finds nothing to claim."""
+    claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
+        status=Run.Status.RUNNING, started_at=timezone.now())
+    if claimed:
+        incident_id = Run.objects.filter(pk=run_id).values_list("incident_id", flat=True).first()
+        if incident_id:
+            incident_touch(incident_id=incident_id)
+    return bool(claimed)
+
+
+def _scrub(message: str, target: Target) -> str:
+    secret = target.secret()
+    return message.replace(secret, "****") if secret else message
+
+
+def execute(check: str, target: Target, params: dict) -> tuple[str, Result | None, str]:
+    """Run one check here and now: (status, result, error). Never raises for a target's failure."""
+    try:
+        return Run.Status.SUCCEEDED, REGISTRY[check].run(target, params), ""
+    except CheckError as exc:
+        return Run.Status.FAILED, None, _scrub(str(exc), target)
+    except Exception as exc:
+        log.exception("check %s on target %s crashed", check, target.name)
+        return Run.Status.FAILED, None, f"The check crashed ({type(exc).__name__}); the worker log has details."
+
+
+def run_execute(run_id: int) -> Run:
+    """The worker's half: run the claimed check and record its end."""
+    run = Run.objects.select_related("target").get(pk=run_id)
+    status, result, error = execute(run.check_name, run.target, run.params)
+    return run_finish(run, status=status, result=result, error=error)
+
+
+def run_finish(run: Run, *, status: str, result: Result | None = None, error: str = "") -> Run:
+    """End a running run exactly once, and tell the incident's timeline how it went."""
+    fields = {"status": status, "finished_at": timezone.now(), "error": error[:2000]}
+    if result is not None:
+        fields.update(verdict=result.verdict, summary=result.summary[:300], columns=result.columns,
+                      rows=result.rows, text=result.text)
+    else:
+        fields.update(verdict=Run.Verdict.ERROR, summary=error.splitlines()[0][:300] if error else status)
+    with transaction.atomic():
+        if not Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(**fields):
+            return Run.objects.get(pk=run.pk)  # ended already (reaped, or a duplicate)
+        run.refresh_from_db()
+        if run.incident_id:
+            spec = REGISTRY[run.check_name]
+            timeline_record(
+                incident=run.incident, kind=Entry.Kind.CHECK, by=run.requested_by,
+                text=f"{spec.title} on {run.target.name}: {run.get_verdict_display().upper()} — {run.summary}",
+                data={"run": run.pk, "check": run.check_name, "target": run.target.name, "event": "finished",
+                      "status": run.status, "verdict": run.verdict})
+    return run
+
+
+def runs_reap() -> int:
+    """Beat's sweep: end runs whose worker died or never came, so none stays queued or running for ever."""
+    now = timezone.now()
+    reaped = 0
+    hard = timedelta(seconds=settings.DIAGNOSTICS_RUN_TIME_LIMIT + 10)
+    for run in Run.objects.filter(status=Run.Status.RUNNING, started_at__lt=now - hard).select_related("target"):
+        run_finish(run, status=Run.Status.TIMED_OUT,
+                   error=f"No result within {settings.DIAGNOSTICS_RUN_TIME_LIMIT} s: the worker was lost or stuck.")
+        reaped += 1
+    wait = timedelta(seconds=settings.DIAGNOSTICS_QUEUE_TIMEOUT)
+    stale = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - wait).values_list("pk", flat=True)
+    for pk in stale:
+        if Run.objects.filter(pk=pk, status=Run.Status.QUEUED).update(status=Run.Status.RUNNING, started_at=now):
+            run_finish(Run.objects.get(pk=pk), status=Run.Status.FAILED,
+                       error=f"No worker picked this up within {settings.DIAGNOSTICS_QUEUE_TIMEOUT} s: "
+                       "is the Celery worker running?")
+            reaped += 1
+    return reaped

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from diagnostics import views
+
+app_name = "diagnostics"
+urlpatterns = [
+    path("incidents/<int:pk>/runs/", views.run_check, name="run"),
+    path("incidents/<int:pk>/triage/", views.triage, name="triage"),
+    path("incidents/<int:pk>/playbooks/<slug:slug>/", views.playbook, name="playbook"),
+]

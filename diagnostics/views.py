@@ -1,0 +1,51 @@
+"""Buttons on the incident page: run a check, run triage, run a playbook. Answers like every incident action."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
+
+from diagnostics import services
+from diagnostics.checks import ParamError
+from diagnostics.forms import RunForm
+from diagnostics.permissions import can_run_checks
+from incidents.models import Incident
+from incidents.views import after_action
+
+
+def _incident(request, pk: int) -> Incident:
+    if not can_run_checks(request.user):
+        raise PermissionDenied("Your role cannot run checks. Ask a responder or commander.")
+    return get_object_or_404(Incident, pk=pk)
+
+
+def _start(request, incident, start, **kwargs):
+    if not incident.is_open:
+        return after_action(request, incident, error="The incident is resolved; checks run on open incidents.",
+                            status=409)
+    try:
+        start(incident=incident, by=request.user, **kwargs)
+    except ParamError as exc:
+        return after_action(request, incident, error=str(exc), status=400)
+    return after_action(request, incident)
+
+
+@require_POST
+def run_check(request, pk: int):
+    incident = _incident(request, pk)
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        text = " ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        return after_action(request, incident, error=text, status=400)
+    data = form.cleaned_data
+    return _start(request, incident, services.run_request, check=data["check_name"], target=data["target"],
+                  params=data["params"])
+
+
+@require_POST
+def triage(request, pk: int):
+    return _start(request, _incident(request, pk), services.triage_start)
+
+
+@require_POST
+def playbook(request, pk: int, slug: str):
+    return _start(request, _incident(request, pk), services.playbook_start, slug=slug)
