@@ -19,6 +19,7 @@ from diagnostics.checks.base import (
     CheckError,
     ParamError,
     Result,
+    human_seconds,
     register,
     worst,
 )
@@ -26,20 +27,6 @@ from diagnostics.checks.base import (
 APPLICATION_NAME = "warroom"
 _DENIED = ("password authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied",
            "authentication failed", "not permitted")
-
-
-def human_seconds(seconds: float | None) -> str:
-    """'2 h 5 min', so the on-call reads a duration at a glance instead of a count of seconds."""
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    if s < 60:
-        return f"{seconds:.1f} s" if seconds < 10 and not isinstance(seconds, int) else f"{s} s"
-    for unit, size, sub, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "min", 60), ("min", 60, "s", 1)):
-        if s >= size:
-            rest = (s % size) // sub_size
-            return f"{s // size} {unit}" + (f" {rest} {sub}" if rest else "")
-    return f"{s} s"  # pragma: no cover - unreachable
 
 
 def short_query(query: str | None) -> str:

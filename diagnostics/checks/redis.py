@@ -21,10 +21,10 @@ from diagnostics.checks.base import (
     CheckError,
     ParamError,
     Result,
+    human_seconds,
     register,
     worst,
 )
-from diagnostics.checks.postgres import human_seconds
 
 MB = 1024 * 1024
 

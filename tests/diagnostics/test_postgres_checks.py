@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -17,6 +17,7 @@ from diagnostics.checks import REGISTRY, CheckError, ParamError
 from diagnostics.checks.base import CRITICAL, OK, WARN, Result
 from diagnostics.checks.postgres import connect, human_seconds
 from diagnostics.models import Target
+from tests.workers import poll
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -28,18 +29,6 @@ def pg(url: str = PG_URL, timeout: int = 3, **kwargs: Any) -> Target:
 def run(name: str, target: Target, **params: Any) -> Result:
     check = REGISTRY[name]
     return check.run(target, check.clean_params(params))
-
-
-def poll(predicate: Callable[[], Any], seconds: float = 10, what: str = "condition") -> Any:
-    """Retry until the server shows what we wait for, so tests neither sleep blindly nor flake."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class Background:
