@@ -9,9 +9,11 @@ See docs/performance.md.
 """
 
 import argparse
+import contextlib
 import html
 import http.cookiejar
 import json
+import math
 import os
 import platform
 import re
@@ -28,6 +30,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import gunicorn.config
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
@@ -39,6 +42,8 @@ HISTORY = "/incidents/history/?severity=SEV2&status=resolved&page=3"
 P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80}
 RSS_TARGET_MIB = 150
 STARTUP_SECONDS = 30
+BUSY_CPUS = 0.4  # a quiet machine shows 0.2–0.3: PostgreSQL answering the bench, and the kernel
+LOCK_KEY = 0x5741_5252  # pg_try_advisory_lock key: "WARR"
 
 
 class BenchError(Exception):
@@ -69,6 +74,8 @@ class Browser:
                 status, headers, body = resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as exc:  # 3xx/4xx/5xx: still a measurement
             status, headers, body = exc.code, exc.headers, exc.read()
+        except urllib.error.URLError as exc:
+            raise BenchError(f"GET {path}: {exc.reason}") from exc
         ms = (time.perf_counter() - started) * 1000
         count = headers.get("X-Query-Count")
         return Response(status, ms, int(count) if count else None, body.decode(errors="replace"))
@@ -91,18 +98,21 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def live_url(body: str) -> str:
-    """The idle poll's URL, as the page gives it to htmx: the hx-get of <div id="live">."""
-    found = re.search(r'<div id="live"[^>]*?\shx-get="([^"]+)"', body)
+def live_url(browser: Browser, path: str) -> str:
+    """The page's idle poll, as htmx finds it: the hx-get of <div id="live">."""
+    page = browser.get(path)
+    if page.status != 200:
+        raise BenchError(f"GET {path} answered {page.status}")
+    found = re.search(r'<div id="live"[^>]*?\shx-get="([^"]+)"', page.body)
     if not found:
-        raise BenchError('no <div id="live" hx-get=…> in the page')
+        raise BenchError(f'GET {path}: no <div id="live" hx-get=…> in the page')
     return html.unescape(found.group(1))
 
 
 def percentile(values: list[float], p: float) -> float:
     """Nearest rank: the smallest value that p % of the samples do not exceed."""
     ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * p // 100) - 1)]
+    return ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)]
 
 
 def ensure_database(url: str) -> None:
@@ -130,6 +140,7 @@ def free_port() -> int:
 def wait_healthy(server: subprocess.Popen, base: str) -> None:
     """Poll /healthz until it answers 200, gunicorn dies, or the deadline passes."""
     deadline = time.monotonic() + STARTUP_SECONDS
+    last = "no answer"
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise BenchError(f"gunicorn exited with {server.returncode} during start-up")
@@ -137,10 +148,10 @@ def wait_healthy(server: subprocess.Popen, base: str) -> None:
             with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
                 if resp.status == 200:
                     return
-        except OSError:
-            pass
+        except OSError as exc:  # refused while booting, or an HTTPError such as a 500
+            last = str(exc)
         time.sleep(0.1)
-    raise BenchError(f"gunicorn did not answer /healthz within {STARTUP_SECONDS} s")
+    raise BenchError(f"/healthz did not answer 200 within {STARTUP_SECONDS} s (last: {last})")
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -154,40 +165,68 @@ def stop(server: subprocess.Popen) -> None:
             server.wait(timeout=5)
 
 
-def worker_rss(master: int) -> dict[int, float]:
-    """VmRSS in MiB of each gunicorn worker (the children of the master process)."""
-    rss = {}
+def children(parent: int) -> list[int]:
+    """The processes whose parent is `parent`: gunicorn's workers."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != master:
-                continue
-            status = (stat.parent / "status").read_text()
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        if found:
-            rss[int(stat.parent.name)] = int(found.group(1)) / 1024
+        with contextlib.suppress(OSError, IndexError, ValueError):  # the process ended while we looked
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def worker_rss(master: int) -> dict[int, float]:
+    """VmRSS in MiB of each gunicorn worker."""
+    rss = {}
+    for pid in children(master):
+        with contextlib.suppress(OSError):
+            found = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
+            if found:
+                rss[pid] = int(found.group(1)) / 1024
     return rss
 
 
-def measure(browser: Browser, path: str, expect: int, warmup: int, count: int) -> dict:
-    for _ in range(warmup):
-        browser.get(path)
-    samples = [browser.get(path) for _ in range(count)]
+def cpu_seconds(master: int) -> tuple[float, float]:
+    """CPU time used so far by the whole machine, and by the bench itself (this client, gunicorn and its workers)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    machine = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+    ours = 0
+    for pid in [os.getpid(), master, *children(master)]:
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ours += int(stat[11]) + int(stat[12])  # utime, stime
+    tick = os.sysconf("SC_CLK_TCK")
+    return machine / tick, ours / tick
+
+
+def measure(browser: Browser, pages: dict[str, tuple[str, int]], warmup: int, count: int) -> dict[str, dict]:
+    """Sequential requests, round-robin over the pages, so that a slow spell of the machine hits all of them alike."""
+    samples: dict[str, list[Response]] = {name: [] for name in pages}
+    for n in range(warmup + count):
+        for name, (path, _) in pages.items():
+            response = browser.get(path)
+            if n >= warmup:
+                samples[name].append(response)
+    return {name: summarize(path, expect, samples[name]) for name, (path, expect) in pages.items()}
+
+
+def summarize(path: str, expect: int, samples: list[Response]) -> dict:
     wrong = [s.status for s in samples if s.status != expect]
     if wrong:
-        raise BenchError(f"{path} answered {wrong[0]} ({len(wrong)} of {count} requests), expected {expect}")
-    queries = sorted({s.queries for s in samples if s.queries is not None})
+        raise BenchError(f"{path} answered {wrong[0]} ({len(wrong)} of {len(samples)} requests), expected {expect}")
+    counts = [s.queries for s in samples if s.queries is not None]
+    if not counts:
+        raise BenchError(f"{path} sent no X-Query-Count header (is WARROOM_QUERY_COUNT_HEADER honoured?)")
+    low, high = min(counts), max(counts)
     ms = [s.ms for s in samples]
     return {"path": path, "status": expect, "p50": percentile(ms, 50), "p95": percentile(ms, 95),
-            "queries": "?" if not queries else "–".join(map(str, dict.fromkeys([queries[0], queries[-1]]))),
-            "kb": len(samples[-1].body.encode()) / 1024}
+            "queries": str(low) if low == high else f"{low}–{high}", "kb": len(samples[-1].body.encode()) / 1024}
 
 
 def report(results: dict[str, dict], rss: dict[int, float], args) -> list[str]:
     """Print the table; return the targets missed."""
     missed = []
-    print(f"\n{args.requests} sequential requests per page after {args.warmup} warm-up; "
+    print(f"\n{args.requests} sequential requests per page (round-robin) after {args.warmup} warm-up rounds; "
           "gunicorn -w 2, DEBUG off, PostgreSQL on loopback\n")
     print(f"{'page':<22} {'path':<58} {'status':>6} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'KiB':>6}  target")
     for name, r in results.items():
@@ -212,43 +251,67 @@ def report(results: dict[str, dict], rss: dict[int, float], args) -> list[str]:
     return missed
 
 
-def bench(args, tmp: Path) -> tuple[dict, dict[int, float]]:
+@contextlib.contextmanager
+def only_run(url: str):
+    """Refuse to run beside another bench: it would share the CPUs and reset the bench user's password."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+            raise BenchError("another bench run is using the bench database")
+        yield
+
+
+def bench(args, tmp: Path) -> tuple[dict, dict[int, float], float]:
     ensure_database(DATABASE_URL)
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
-           "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "false", "WARROOM_QUERY_COUNT_HEADER": "true",
-           "STATIC_ROOT": str(tmp / "static"), "WARROOM_VAR_DIR": str(tmp / "var")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with only_run(DATABASE_URL):
+        return serve_and_measure(args, tmp)
+
+
+def prepare(env: dict, password: str, reseed: bool) -> dict:
+    """Migrate, seed if the counts are wrong, collect static files: what a deployment does before it serves."""
     run(env, str(BIN / "python"), "manage.py", "migrate", "--no-input", "-v", "0")
-    password = secrets.token_urlsafe(16)
-    seed_env = {**env, "BENCH_PASSWORD": password, "BENCH_RESEED": "1" if args.reseed else "0"}
+    seed_env = {**env, "BENCH_PASSWORD": password, "BENCH_RESEED": "1" if reseed else "0"}
     seeded = json.loads(run(seed_env, str(BIN / "python"), "bench/seed.py").splitlines()[-1])
     print(f"bench: {'seeded' if seeded['seeded'] else 'seed data already there,'} 10,000 resolved + 20 open "
           f"incidents, {seeded['entries']:,} timeline entries ({seeded['seconds']} s)")
     run(env, str(BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v", "0")
+    return seeded
+
+
+def serve_and_measure(args, tmp: Path) -> tuple[dict, dict[int, float], float]:
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
+           "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "false", "WARROOM_QUERY_COUNT_HEADER": "true",
+           "STATIC_ROOT": str(tmp / "static"), "WARROOM_VAR_DIR": str(tmp / "var")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)  # always warroom.settings, whatever the shell says
+    password = secrets.token_urlsafe(16)
+    seeded = prepare(env, password, args.reseed)
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp / "gunicorn.log").open("w")
-    server = subprocess.Popen([str(BIN / "gunicorn"), "warroom.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [str(BIN / "gunicorn"), "warroom.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"]
+    if "control_socket_disable" in gunicorn.config.Config().settings:
+        command.append("--no-control-socket")  # gunicorn ≥ 25.1 would otherwise share ~/.gunicorn/gunicorn.ctl
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_healthy(server, base)
         print(f"bench: gunicorn (pid {server.pid}) up on {base}; measuring")
         browser = Browser(base)
         browser.log_in(seeded["username"], password)
-        dashboard = browser.get("/")
         incident = f"/incidents/{seeded['incident']}/"
         pages = {
             "dashboard": ("/", 200),
             "incident page": (incident, 200),
             "history": (HISTORY, 200),
-            "dashboard poll, idle": (live_url(dashboard.body), 204),
-            "incident poll, idle": (live_url(browser.get(incident).body), 204),
+            "dashboard poll, idle": (live_url(browser, "/"), 204),
+            "incident poll, idle": (live_url(browser, incident), 204),
             "healthz": ("/healthz", 200),
         }
-        results = {name: measure(browser, path, expect, args.warmup, args.requests)
-                   for name, (path, expect) in pages.items()}
-        return results, worker_rss(server.pid)
+        started, (machine, ours) = time.monotonic(), cpu_seconds(server.pid)
+        results = measure(browser, pages, args.warmup, args.requests)
+        machine_after, ours_after = cpu_seconds(server.pid)
+        # Other processes busy during the run (PostgreSQL answering our queries included) make figures noisy.
+        elsewhere = (machine_after - machine - (ours_after - ours)) / (time.monotonic() - started)
+        return results, worker_rss(server.pid), elsewhere
     except BenchError:
         log.flush()
         print((tmp / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
@@ -259,10 +322,13 @@ def bench(args, tmp: Path) -> tuple[dict, dict[int, float]]:
 
 
 def machine() -> str:
+    """What the figures depend on, for docs/performance.md."""
+    cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
     memory = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
     with psycopg.connect(DATABASE_URL) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
-    return (f"{os.cpu_count()} CPUs, {int(memory.group(1)) / 1024**2:.1f} GiB RAM, {platform.platform()}, "
+    return (f"{os.cpu_count()} CPUs ({cpu.group(1) if cpu else 'unknown model'}), "
+            f"{int(memory.group(1)) / 1024**2:.1f} GiB RAM, {platform.platform()}, "
             f"Python {platform.python_version()}, PostgreSQL {version.split()[0]}")
 
 
@@ -272,11 +338,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per page first (default 20)")
     parser.add_argument("--reseed", action="store_true", help="reseed even if the counts look right")
     args = parser.parse_args()
+    if args.requests < 1 or args.warmup < 0:
+        parser.error("--requests must be at least 1 and --warmup at least 0")
     # `kill` as well as Ctrl-C unwinds through the finally blocks that stop gunicorn.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:
-            results, rss = bench(args, Path(tmp))
+            results, rss, elsewhere = bench(args, Path(tmp))
     except BenchError as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -285,6 +353,9 @@ def main() -> int:
         return 130
     missed = report(results, rss, args)
     print(f"\nmachine: {machine()}")
+    print(f"CPU used outside the bench and gunicorn during the run (PostgreSQL included): {elsewhere:.2f} CPUs")
+    if elsewhere > BUSY_CPUS:
+        print(f"WARNING: more than {BUSY_CPUS} CPUs busy elsewhere: the figures are not reliable. Rerun.")
     if missed:
         print("\nMISSED targets:\n  " + "\n  ".join(missed))
     else:

@@ -112,7 +112,8 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
     forward = services.next_step(incident.status)
     return {
         "incident": incident,
-        "entries": list(incident.entries.for_timeline()),
+        # Lazy: the rendered timeline is cached per incident version (entries are append-only).
+        "entries": incident.entries.for_timeline(),
         "forward": Status(forward) if forward else None,
         "back": [Status(s) for s in moves if s != forward],
         "needs_override": forward == Status.RESOLVED and bool(incident.monitoring_remaining),

@@ -22,6 +22,14 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rendered timelines are cached per incident version; each test starts without any."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _static_without_collectstatic(settings):
     """Production serves a collected, hashed manifest; tests serve the source files."""
     settings.STORAGES = {**settings.STORAGES,

@@ -81,6 +81,10 @@ TEMPLATES = [
     },
 ]
 
+# Per process: holds rendered timelines keyed by incident version, so nothing in it can go stale.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "warroom",
+                      "OPTIONS": {"MAX_ENTRIES": 2000}}}
+
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'warroom.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

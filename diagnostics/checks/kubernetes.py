@@ -12,11 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kubernetes.utils import parse_quantity
-
-from diagnostics import kube
 from diagnostics.checks.base import (
     CRITICAL,
     OK,
@@ -30,6 +27,23 @@ from diagnostics.checks.base import (
     register,
     worst,
 )
+
+if TYPE_CHECKING:
+    from diagnostics import kube
+
+# The kubernetes client costs a web worker ~25 MiB; only the Celery worker needs it, so it is imported on use.
+
+
+def parse_quantity(quantity) -> Decimal:
+    from kubernetes.utils import parse_quantity as parse
+
+    return parse(quantity)
+
+
+def _session(target) -> kube.KubeSession:
+    from diagnostics import kube
+
+    return kube.KubeSession(target)
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
@@ -434,7 +448,7 @@ class RolloutHistory(Check):
 
     def run(self, target, params: dict) -> Result:
         namespace, name = _where(target)
-        with kube.KubeSession(target) as session:
+        with _session(target) as session:
             deployment = _deployment(session, namespace, name)
             listing = session.call(session.apps.list_namespaced_replica_set, namespace,
                                    doing=f"listing replica sets in namespace {namespace}")
@@ -457,7 +471,7 @@ class Pods(Check):
 
     def run(self, target, params: dict) -> Result:
         namespace, name = _where(target)
-        with kube.KubeSession(target) as session:
+        with _session(target) as session:
             deployment = _deployment(session, namespace, name)
             pods = _pods(session, deployment, namespace)
         now = datetime.now(UTC)
@@ -493,7 +507,7 @@ class Top(Check):
 
     def run(self, target, params: dict) -> Result:
         namespace, name = _where(target)
-        with kube.KubeSession(target) as session:
+        with _session(target) as session:
             deployment = _deployment(session, namespace, name)
             pods = _pods(session, deployment, namespace)
             metrics = session.call(
@@ -554,7 +568,7 @@ class Logs(Check):
     def run(self, target, params: dict) -> Result:
         params = self.clean_params(params)
         namespace, name = _where(target)
-        with kube.KubeSession(target) as session:
+        with _session(target) as session:
             deployment = _deployment(session, namespace, name)
             pods = _pods(session, deployment, namespace)
             pod = pick_log_pod(pods)
