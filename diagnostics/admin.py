@@ -12,7 +12,8 @@ class TargetAdmin(admin.ModelAdmin):
         ("Where", {"fields": ("url", "extra_urls")}),
         ("Credentials (references only: the secret itself stays in the environment or a file)",
          {"fields": ("secret_env", "secret_file")}),
-        ("Kubernetes", {"fields": ("kubeconfig", "kube_context", "in_cluster", "namespace", "deployment")}),
+        ("Kubernetes", {"fields": ("kubeconfig", "kube_context", "in_cluster", "namespace", "deployment",
+                                    "min_replicas", "max_replicas")}),
     ]
 
 

@@ -207,6 +207,7 @@ class Entry(models.Model):
         NOTE = "note", "Note"
         SLA_BREACHED = "sla_breached", "Response SLA breached"
         CHECK = "check", "Check"
+        MITIGATION = "mitigation", "Mitigation"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -41,6 +41,7 @@ def runbook(db):
     """The severities and groups migration 0002 seeds; re-seeded because transactional tests flush them."""
     importlib.import_module("incidents.migrations.0002_runbook_severities_and_groups").seed(apps, None)
     importlib.import_module("diagnostics.migrations.0002_run_check_permission").grant(apps, None)
+    importlib.import_module("mitigations.migrations.0002_groups").grant(apps, None)
 
 
 def _person(username: str, group: str | None) -> User:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "incidents",
     "diagnostics",
+    "mitigations",
     "postmortems",
 ]
 
@@ -182,6 +183,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sla-breaches": {"task": "incidents.tasks.record_sla_breaches", "schedule": timedelta(seconds=30)},
     "reap-runs": {"task": "diagnostics.tasks.reap_runs", "schedule": timedelta(seconds=30)},
+    "reap-mitigations": {"task": "mitigations.tasks.reap_mitigations", "schedule": timedelta(seconds=60)},
 }
 
 # --- Diagnostics ---------------------------------------------------------------------------------
@@ -192,3 +194,9 @@ DIAGNOSTICS_QUEUE_TIMEOUT = env_int("WARROOM_RUN_QUEUE_TIMEOUT", 300, minimum=30
 # The runbook's "Check monitoring dashboards": Name=URL pairs, opened on the incident's time window.
 GRAFANA_DASHBOARDS = env_pairs("WARROOM_GRAFANA_DASHBOARDS")
 TRIAGE_MINUTES = 5
+
+# --- Mitigations ---------------------------------------------------------------------------------
+MITIGATION_APPROVAL_MINUTES = env_int("WARROOM_APPROVAL_MINUTES", 15, minimum=1)
+MITIGATION_ROLLOUT_SECONDS = env_int("WARROOM_ROLLOUT_SECONDS", 300, minimum=10)
+# The runbook's "Scale database (Contact DBA team)": who to call, shown instead of an action.
+DBA_CONTACT = env_str("WARROOM_DBA_CONTACT", "the DBA team (@dba)")

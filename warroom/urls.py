@@ -16,8 +16,10 @@ def healthz(request):
 urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("diagnostics.urls")),
+    path("", include("mitigations.urls")),
     path("api/", include("incidents.api_urls")),
     path("api/", include("diagnostics.api_urls")),
+    path("api/", include("mitigations.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

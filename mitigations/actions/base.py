@@ -1,0 +1,80 @@
+"""What every mitigation action is: a preview (a server-side dry run) and an execution, both recorded."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+class ActionError(Exception):
+    """The action cannot be done (paused deployment, unknown revision, API refused, timed out …); says why."""
+
+
+class ActionParamError(ValueError):
+    """Bad params for an action (the API answers 400 with this message)."""
+
+
+@dataclass
+class Change:
+    """One line of 'what would change': e.g. ("image api", "shop:1.4", "shop:1.3")."""
+
+    what: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class Outcome:
+    """What a preview or an execution found and did."""
+
+    summary: str  # one line for people, e.g. "Roll back bharatcart-api from revision 7 to 6"
+    changes: list[Change] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)  # e.g. ["Ingress default/shop", "ConfigMap default/maint"]
+    noop: bool = False  # nothing to do (e.g. already at that revision); not an error
+    before: dict = field(default_factory=dict)  # state snapshot before (revision, images, replicas …)
+    after: dict = field(default_factory=dict)  # state snapshot after (from the API's answer)
+    follow_rollout: bool = False  # whether a rollout status follow should run after executing it
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Progress:
+    """A rollout status observation, as kubectl rollout status reports it."""
+
+    state: str  # "progressing", "complete" or "failed"
+    message: str
+    updated: int = 0
+    available: int = 0
+    total: int = 0
+
+
+class Action:
+    name: ClassVar[str]  # e.g. "kubernetes.rollout_undo"
+    title: ClassVar[str]  # e.g. "Roll back deployment"
+    runbook: ClassVar[str]  # e.g. "kubectl rollout undo deployment/X"
+    destructive: ClassVar[bool] = False  # on SEV1/SEV2 needs a second commander's approval
+    changes_cluster: ClassVar[bool] = True  # False for rollout_status: nothing to preview or confirm
+
+    def clean_params(self, target, raw: dict | None) -> dict:
+        """Known params, typed, within the target's bounds; ActionParamError otherwise."""
+        raise NotImplementedError
+
+    def preview(self, target, params: dict, *, manifest: str | None = None) -> Outcome:
+        """The same request as execute(), sent with dryRun=All: shows what would change, changes nothing."""
+        raise NotImplementedError
+
+    def execute(self, target, params: dict, *, manifest: str | None = None) -> Outcome:
+        """The real request (fieldManager=warroom). Never retried blindly."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, Action] = {}
+
+
+def register(cls: type[Action]) -> type[Action]:
+    if cls.name in REGISTRY:
+        raise ValueError(f"Two actions are called {cls.name}")
+    REGISTRY[cls.name] = cls()
+    return cls

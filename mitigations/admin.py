@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from mitigations.models import MaintenanceManifest, Mitigation
+
+
+@admin.register(MaintenanceManifest)
+class MaintenanceManifestAdmin(admin.ModelAdmin):
+    """New versions only: an applied manifest must stay as it was, so its removal can be traced."""
+
+    list_display = ("target", "version", "note", "created_by", "created_at")
+    list_filter = ("target",)
+    fields = ("target", "yaml", "note")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        latest = MaintenanceManifest.objects.filter(target=obj.target).order_by("-version").first()
+        obj.version = (latest.version if latest else 0) + 1
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Mitigation)
+class MitigationAdmin(admin.ModelAdmin):
+    list_display = ("id", "action", "target", "incident", "status", "requested_by", "created_at")
+    list_filter = ("status", "action")
+    list_select_related = ("target", "incident", "requested_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,22 @@
+"""Responders may preview mitigations; commanders also approve and execute them."""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+
+def grant(apps, schema_editor):
+    create_permissions(global_apps.get_app_config("mitigations"), apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perms = {p.codename: p for p in Permission.objects.filter(content_type__app_label="mitigations")}
+    grants = {"viewer": ["view_mitigation"], "responder": ["view_mitigation", "preview_mitigation"],
+              "commander": ["view_mitigation", "preview_mitigation", "execute_mitigation"]}
+    for name, codenames in grants.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*(perms[c] for c in codenames))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("mitigations", "0001_initial"), ("incidents", "0002_runbook_severities_and_groups")]
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

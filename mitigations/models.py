@@ -1,0 +1,99 @@
+"""Mitigations: production changes the runbook prescribes, previewed, confirmed, approved and recorded."""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class MaintenanceManifest(models.Model):
+    """The maintenance-mode YAML kept with a target. Versions are appended, never edited."""
+
+    target = models.ForeignKey("diagnostics.Target", on_delete=models.PROTECT, related_name="manifests")
+    version = models.PositiveIntegerField()
+    yaml = models.TextField(help_text="What `kubectl apply -f k8s/maintenance-mode.yaml` would apply")
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["target", "-version"]
+        constraints = [models.UniqueConstraint(fields=["target", "version"], name="manifest_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.target} maintenance manifest v{self.version}"
+
+
+def digest(action: str, target_id: int, params: dict) -> str:
+    """What an approval is bound to: the exact action, target and parameters."""
+    canonical = json.dumps({"action": action, "target": target_id, "params": params}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+ACTIVE = ("queued", "running")
+
+
+class Mitigation(models.Model):
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed: waiting for confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="mitigations")
+    action = models.CharField(max_length=60)
+    target = models.ForeignKey("diagnostics.Target", on_delete=models.PROTECT, related_name="mitigations")
+    params = models.JSONField(default=dict, blank=True)
+    params_digest = models.CharField(max_length=64)
+    manifest = models.ForeignKey(MaintenanceManifest, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREVIEWED)
+    # One action at a time per deployment: the partial unique constraint below holds it.
+    lock_key = models.CharField(max_length=300)
+    preview = models.JSONField(default=dict, blank=True)
+    outcome = models.JSONField(default=dict, blank=True)
+    rollout = models.JSONField(default=dict, blank=True, help_text="Latest rollout status: state, message, counts")
+    error = models.TextField(blank=True)
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_digest = models.CharField(max_length=64, blank=True)
+    approval_expires_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("preview_mitigation", "Can preview mitigations"),
+            ("execute_mitigation", "Can approve and execute mitigations"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["lock_key"], condition=Q(status__in=ACTIVE),
+                                    name="one_active_mitigation_per_deployment"),
+        ]
+        indexes = [models.Index(fields=["incident", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.target}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def approval_valid(self) -> bool:
+        return bool(self.approved_by_id and self.approved_digest == self.params_digest
+                    and self.approval_expires_at and self.approval_expires_at > timezone.now())

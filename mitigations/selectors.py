@@ -1,0 +1,15 @@
+from django.db.models import QuerySet
+
+from diagnostics.models import Target
+from mitigations.models import Mitigation
+
+PANEL_MITIGATIONS = 10
+
+
+def mitigations_for_incident(incident_id: int) -> QuerySet:
+    return (Mitigation.objects.filter(incident_id=incident_id)
+            .select_related("target", "requested_by", "approved_by", "confirmed_by"))
+
+
+def deployment_targets() -> QuerySet:
+    return Target.objects.filter(enabled=True, kind=Target.Kind.KUBERNETES).exclude(deployment="")

@@ -1,0 +1,48 @@
+"""Preview → confirm → progress → before/after on the timeline, with a real worker and a real HTTP Kubernetes API."""
+
+import pytest
+from playwright.sync_api import expect
+
+from diagnostics.models import Target
+from tests.mitigations.conftest import Cluster, fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def live_cluster():
+    with Cluster() as server:
+        server.add(fixture("deployment.json"), *fixture("replicasets.json")["items"])
+        scale = "/apis/apps/v1/namespaces/default/deployments/bharatcart-api/scale"
+        server.react(f"get {scale}", lambda request: server.scale())
+        server.react(f"patch {scale}", lambda request: server.scale())
+        yield server
+
+
+def test_scale_preview_confirm_and_watch_it_roll_out(celery_worker, live_cluster, login, site, make_incident,
+                                                      commander):
+    Target.objects.create(name="prod-api", kind="kubernetes", url=live_cluster.url, namespace="default",
+                          deployment="bharatcart-api", timeout_seconds=3, min_replicas=2, max_replicas=12)
+    incident = make_incident(title="Checkout slow under load", severity="SEV2", acknowledge=True)
+    page = login("commander")
+    page.goto(f"{site}/incidents/{incident.pk}/")
+
+    page.fill("input[name=replicas]", "6")
+    page.click("button[name=preview-scale]")
+    card = page.locator(".mitigation").first
+    expect(card).to_contain_text("Would change")
+    expect(card.locator("table.changes")).to_contain_text("3")
+    expect(card.locator("table.changes")).to_contain_text("6")
+    assert live_cluster.deployment()["spec"]["replicas"] == 3  # a preview changes nothing
+
+    card.locator("input[name=confirm]").fill("bharatcart-api")
+    card.locator("button[name=execute]").click()
+    expect(card.locator(".mitigation-status")).to_have_text("Succeeded", timeout=15000)
+    expect(card.locator(".rollout")).to_contain_text("successfully rolled out")
+    assert live_cluster.deployment()["spec"]["replicas"] == 6
+
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("previewed scale deployment")
+    expect(timeline).to_contain_text("confirmed kubernetes.scale on bharatcart-api")
+    expect(timeline).to_contain_text("replicas: 3 → 6")
+    expect(timeline).to_contain_text("Rollout complete")
