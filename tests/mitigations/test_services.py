@@ -182,3 +182,40 @@ def test_resolved_incident_takes_no_mitigations(k8s_target, make_incident, comma
     with pytest.raises(MitigationError, match="resolved"):
         services.mitigation_request(incident=incident, action="kubernetes.scale", target=k8s_target,
                                     params={"replicas": 4}, by=commander)
+
+
+def test_maintenance_on_then_off_applies_and_removes_the_manifest(cluster, k8s_target, sev3, commander,
+                                                                  maintenance_manifest, settings):
+    from mitigations.models import MaintenanceManifest
+
+    settings.MITIGATION_ROLLOUT_SECONDS = 10
+    MaintenanceManifest.objects.create(target=k8s_target, version=1, yaml=maintenance_manifest, created_by=commander)
+    on = services.mitigation_request(incident=sev3, action="kubernetes.maintenance_on", target=k8s_target,
+                                     params={}, by=commander)
+    assert on.preview["objects"] and on.manifest.version == 1
+    services.mitigation_confirm(mitigation=on, by=commander, confirm="bharatcart-api")
+    services.mitigation_claim(on.pk)
+    on = services.mitigation_execute(on.pk)
+    assert on.status == Mitigation.Status.SUCCEEDED, on.error
+    applied = [r for r in writes(cluster) if r.method.upper() == "PATCH" and not r.params.get("dryRun")]
+    assert applied and all(r.params.get("fieldManager") == "warroom" for r in applied)
+
+    off = services.mitigation_request(incident=sev3, action="kubernetes.maintenance_off", target=k8s_target,
+                                      params={}, by=commander)
+    services.mitigation_confirm(mitigation=off, by=commander, confirm="bharatcart-api")
+    services.mitigation_claim(off.pk)
+    off = services.mitigation_execute(off.pk)
+    assert off.status == Mitigation.Status.SUCCEEDED, off.error
+    deleted = [r for r in writes(cluster) if r.method.upper() == "DELETE" and not r.params.get("dryRun")]
+    assert len(deleted) == len(applied)
+
+
+def test_a_lost_worker_never_leaves_a_mitigation_running(cluster, k8s_target, sev3, commander):
+    mitigation = services.mitigation_request(incident=sev3, action="kubernetes.scale", target=k8s_target,
+                                             params={"replicas": 4}, by=commander)
+    services.mitigation_confirm(mitigation=mitigation, by=commander, confirm="bharatcart-api")
+    services.mitigation_claim(mitigation.pk)
+    Mitigation.objects.filter(pk=mitigation.pk).update(started_at=timezone.now() - dt.timedelta(hours=1))
+    assert services.mitigations_reap() == 1
+    mitigation.refresh_from_db()
+    assert mitigation.status == Mitigation.Status.FAILED and "worker was lost" in mitigation.error
