@@ -18,16 +18,9 @@ from diagnostics.serializers import (
     RunSerializer,
     TargetSerializer,
 )
+from incidents.api import CanView
 from incidents.models import Incident
-from incidents.permissions import Action, can
 from warroom.api import Conflict
-
-
-class CanView(permissions.BasePermission):
-    message = "Your role does not allow this. Ask a commander."
-
-    def has_permission(self, request, view):
-        return can(request.user, Action.VIEW)
 
 
 class CanRunOrView(CanView):

@@ -45,6 +45,15 @@ class IncidentPermission(permissions.BasePermission):
         return can(request.user, needed)
 
 
+class CanView(permissions.BasePermission):
+    """For other apps' endpoints about incidents: reading needs the incident view permission."""
+
+    message = IncidentPermission.message
+
+    def has_permission(self, request, view):
+        return can(request.user, Action.VIEW)
+
+
 class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Severity.objects.all()
     serializer_class = SeveritySerializer

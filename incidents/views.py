@@ -186,41 +186,30 @@ def transition(request, pk: int):
                 reason=form.cleaned_data["reason"])
 
 
-@require_POST
-def change_severity(request, pk: int):
-    incident = _incident(request, pk, Action.MANAGE)
-    form = SeverityForm(request.POST)
+def _form_action(request, pk: int, form_class, service, needs: Action = Action.MANAGE):
+    """Check permission and form, then call the service with the form's fields."""
+    incident = _incident(request, pk, needs)
+    form = form_class(request.POST)
     if not form.is_valid():
         return _form_error(request, incident, form)
-    return _run(request, incident, services.incident_change_severity, **form.cleaned_data)
+    return _run(request, incident, service, **form.cleaned_data)
+
+
+@require_POST
+def change_severity(request, pk: int):
+    return _form_action(request, pk, SeverityForm, services.incident_change_severity)
 
 
 @require_POST
 def assign_role(request, pk: int):
-    incident = _incident(request, pk, Action.MANAGE)
-    form = RoleForm(request.POST)
-    if not form.is_valid():
-        return _form_error(request, incident, form)
-    return _run(request, incident, services.incident_assign_role, **form.cleaned_data)
+    return _form_action(request, pk, RoleForm, services.incident_assign_role)
 
 
 @require_POST
 def edit_details(request, pk: int):
-    incident = _incident(request, pk, Action.MANAGE)
-    form = DetailsForm(request.POST)
-    if not form.is_valid():
-        return _form_error(request, incident, form)
-    return _run(request, incident, services.incident_update, **form.cleaned_data)
+    return _form_action(request, pk, DetailsForm, services.incident_update)
 
 
 @require_POST
 def add_note(request, pk: int):
-    incident = _incident(request, pk, Action.NOTE)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _form_error(request, incident, form)
-    try:
-        services.timeline_note(incident=incident, by=request.user, text=form.cleaned_data["text"])
-    except ValidationError as exc:
-        return after_action(request, incident, error=" ".join(exc.messages), status=400)
-    return after_action(request, incident)
+    return _form_action(request, pk, NoteForm, services.timeline_note, Action.NOTE)

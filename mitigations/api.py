@@ -8,8 +8,8 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied as Forbidden
 from rest_framework.response import Response
 
+from incidents.api import CanView
 from incidents.models import Incident
-from incidents.permissions import Action, can
 from mitigations import selectors, services
 from mitigations.actions import ActionParamError
 from mitigations.models import Mitigation
@@ -20,13 +20,6 @@ from mitigations.serializers import (
     ParamsSerializer,
 )
 from warroom.api import Conflict
-
-
-class CanView(permissions.BasePermission):
-    message = "Your role does not allow this. Ask a commander."
-
-    def has_permission(self, request, view):
-        return can(request.user, Action.VIEW)
 
 
 def _call(service, **kwargs):
