@@ -46,7 +46,7 @@ test: $(STAMP) services chromium
 	DEBUG=false SECRET_KEY=test-only DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench: seed 10,000 incidents in PostgreSQL and time the pages under gunicorn (see docs/performance.md).
+## make bench: 10,000 incidents in PostgreSQL: page times under gunicorn, triage wall time, check cost (docs/performance.md).
 bench: $(STAMP) services
 	$(BIN)/python bench/run.py
 

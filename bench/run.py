@@ -3,17 +3,16 @@
 Creates and migrates a dedicated PostgreSQL database, seeds it (bench/seed.py),
 starts gunicorn with DEBUG off and collected static files, logs in as a
 commander and times sequential requests. Prints p50/p95 latency, SQL queries
-per request and the workers' memory against the targets. Missing a target is
-reported, not fatal: the exit status says only whether the bench could run.
-See docs/performance.md.
+per request and the workers' memory against the targets. Then the diagnostics
+(bench/diagnostics_bench.py): what each check costs its target, and triage's
+wall time on a real Celery worker. Missing a target is reported, not fatal:
+the exit status says only whether the bench could run. See docs/performance.md.
 """
 
 import argparse
 import contextlib
 import html
 import http.cookiejar
-import json
-import math
 import os
 import platform
 import re
@@ -30,13 +29,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import diagnostics_bench
 import gunicorn.config
 import psycopg
+from common import BIN, ROOT, BenchError, last_json, percentile, run, stop
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent  # the venv that runs the bench also runs the app
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warroom_bench")
 HISTORY = "/incidents/history/?severity=SEV2&status=resolved&page=3"
 P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80}
@@ -44,10 +43,6 @@ RSS_TARGET_MIB = 150
 STARTUP_SECONDS = 30
 BUSY_CPUS = 0.4  # a quiet machine shows 0.2–0.3: PostgreSQL answering the bench, and the kernel
 LOCK_KEY = 0x5741_5252  # pg_try_advisory_lock key: "WARR"
-
-
-class BenchError(Exception):
-    """The bench could not run (as opposed to: it ran and a page was slow)."""
 
 
 @dataclass
@@ -109,12 +104,6 @@ def live_url(browser: Browser, path: str) -> str:
     return html.unescape(found.group(1))
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank: the smallest value that p % of the samples do not exceed."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)]
-
-
 def ensure_database(url: str) -> None:
     params = conninfo_to_dict(url)
     name = params["dbname"]
@@ -122,13 +111,6 @@ def ensure_database(url: str) -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"bench: created database {name}")
-
-
-def run(env: dict, *args: str) -> str:
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    if done.returncode:
-        raise BenchError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def free_port() -> int:
@@ -152,17 +134,6 @@ def wait_healthy(server: subprocess.Popen, base: str) -> None:
             last = str(exc)
         time.sleep(0.1)
     raise BenchError(f"/healthz did not answer 200 within {STARTUP_SECONDS} s (last: {last})")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """SIGTERM is gunicorn's graceful shutdown; kill it if that takes too long."""
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
 
 
 def children(parent: int) -> list[int]:
@@ -260,7 +231,7 @@ def only_run(url: str):
         yield
 
 
-def bench(args, tmp: Path) -> tuple[dict, dict[int, float], float]:
+def bench(args, tmp: Path) -> dict:
     ensure_database(DATABASE_URL)
     with only_run(DATABASE_URL):
         return serve_and_measure(args, tmp)
@@ -270,17 +241,19 @@ def prepare(env: dict, password: str, reseed: bool) -> dict:
     """Migrate, seed if the counts are wrong, collect static files: what a deployment does before it serves."""
     run(env, str(BIN / "python"), "manage.py", "migrate", "--no-input", "-v", "0")
     seed_env = {**env, "BENCH_PASSWORD": password, "BENCH_RESEED": "1" if reseed else "0"}
-    seeded = json.loads(run(seed_env, str(BIN / "python"), "bench/seed.py").splitlines()[-1])
+    seeded = last_json(seed_env, "bench/seed.py")
     print(f"bench: {'seeded' if seeded['seeded'] else 'seed data already there,'} 10,000 resolved + 20 open "
           f"incidents, {seeded['entries']:,} timeline entries ({seeded['seconds']} s)")
     run(env, str(BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v", "0")
     return seeded
 
 
-def serve_and_measure(args, tmp: Path) -> tuple[dict, dict[int, float], float]:
+def serve_and_measure(args, tmp: Path) -> dict:
+    """The pages, then the diagnostics (whose API and HTTP target this gunicorn serves): whichever `--only` keeps."""
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "false", "WARROOM_QUERY_COUNT_HEADER": "true",
-           "STATIC_ROOT": str(tmp / "static"), "WARROOM_VAR_DIR": str(tmp / "var")}
+           "STATIC_ROOT": str(tmp / "static"), "WARROOM_VAR_DIR": str(tmp / "var"),
+           "CELERY_BROKER_URL": diagnostics_bench.BROKER_URL}
     env.pop("DJANGO_SETTINGS_MODULE", None)  # always warroom.settings, whatever the shell says
     password = secrets.token_urlsafe(16)
     seeded = prepare(env, password, args.reseed)
@@ -292,26 +265,15 @@ def serve_and_measure(args, tmp: Path) -> tuple[dict, dict[int, float], float]:
     if "control_socket_disable" in gunicorn.config.Config().settings:
         command.append("--no-control-socket")  # gunicorn ≥ 25.1 would otherwise share ~/.gunicorn/gunicorn.ctl
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    figures = {}
     try:
         wait_healthy(server, base)
         print(f"bench: gunicorn (pid {server.pid}) up on {base}; measuring")
-        browser = Browser(base)
-        browser.log_in(seeded["username"], password)
-        incident = f"/incidents/{seeded['incident']}/"
-        pages = {
-            "dashboard": ("/", 200),
-            "incident page": (incident, 200),
-            "history": (HISTORY, 200),
-            "dashboard poll, idle": (live_url(browser, "/"), 204),
-            "incident poll, idle": (live_url(browser, incident), 204),
-            "healthz": ("/healthz", 200),
-        }
-        started, (machine, ours) = time.monotonic(), cpu_seconds(server.pid)
-        results = measure(browser, pages, args.warmup, args.requests)
-        machine_after, ours_after = cpu_seconds(server.pid)
-        # Other processes busy during the run (PostgreSQL answering our queries included) make figures noisy.
-        elsewhere = (machine_after - machine - (ours_after - ours)) / (time.monotonic() - started)
-        return results, worker_rss(server.pid), elsewhere
+        if args.only != "diagnostics":
+            figures["pages"] = measure_pages(args, server, base, seeded, password)
+        if args.only != "pages":
+            figures["diagnostics"] = diagnostics_bench.measure(env, base, tmp, args.rounds, args.check_runs)
+        return figures
     except BenchError:
         log.flush()
         print((tmp / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
@@ -319,6 +281,27 @@ def serve_and_measure(args, tmp: Path) -> tuple[dict, dict[int, float], float]:
     finally:
         stop(server)
         log.close()
+
+
+def measure_pages(args, server: subprocess.Popen, base: str, seeded: dict, password: str) -> tuple:
+    """Latency and queries per page, then the workers' memory, then how busy the rest of the machine was."""
+    browser = Browser(base)
+    browser.log_in(seeded["username"], password)
+    incident = f"/incidents/{seeded['incident']}/"
+    pages = {
+        "dashboard": ("/", 200),
+        "incident page": (incident, 200),
+        "history": (HISTORY, 200),
+        "dashboard poll, idle": (live_url(browser, "/"), 204),
+        "incident poll, idle": (live_url(browser, incident), 204),
+        "healthz": ("/healthz", 200),
+    }
+    started, (machine, ours) = time.monotonic(), cpu_seconds(server.pid)
+    results = measure(browser, pages, args.warmup, args.requests)
+    machine_after, ours_after = cpu_seconds(server.pid)
+    # Other processes busy during the run (PostgreSQL answering our queries included) make figures noisy.
+    elsewhere = (machine_after - machine - (ours_after - ours)) / (time.monotonic() - started)
+    return results, worker_rss(server.pid), elsewhere
 
 
 def machine() -> str:
@@ -337,25 +320,34 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per page first (default 20)")
     parser.add_argument("--reseed", action="store_true", help="reseed even if the counts look right")
+    parser.add_argument("--only", choices=["pages", "diagnostics"], help="measure only these (default: both)")
+    parser.add_argument("--rounds", type=int, default=10, help="timed triage rounds (default 10)")
+    parser.add_argument("--check-runs", type=int, default=20, help="runs of each check for its cost (default 20)")
     args = parser.parse_args()
-    if args.requests < 1 or args.warmup < 0:
-        parser.error("--requests must be at least 1 and --warmup at least 0")
-    # `kill` as well as Ctrl-C unwinds through the finally blocks that stop gunicorn.
+    if args.requests < 1 or args.warmup < 0 or args.rounds < 1 or args.check_runs < 1:
+        parser.error("--requests, --rounds and --check-runs must be at least 1, --warmup at least 0")
+    # `kill` as well as Ctrl-C unwinds through the finally blocks that stop gunicorn and the Celery worker.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:
-            results, rss, elsewhere = bench(args, Path(tmp))
+            figures = bench(args, Path(tmp))
     except BenchError as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("bench: interrupted; gunicorn stopped", file=sys.stderr)
+        print("bench: interrupted; gunicorn and the Celery worker stopped", file=sys.stderr)
         return 130
-    missed = report(results, rss, args)
+    missed = []
+    if "pages" in figures:
+        results, rss, elsewhere = figures["pages"]
+        missed += report(results, rss, args)
+    if "diagnostics" in figures:
+        missed += diagnostics_bench.report(figures["diagnostics"])
     print(f"\nmachine: {machine()}")
-    print(f"CPU used outside the bench and gunicorn during the run (PostgreSQL included): {elsewhere:.2f} CPUs")
-    if elsewhere > BUSY_CPUS:
-        print(f"WARNING: more than {BUSY_CPUS} CPUs busy elsewhere: the figures are not reliable. Rerun.")
+    if "pages" in figures:
+        print(f"CPU used outside the bench and gunicorn during the pages (PostgreSQL included): {elsewhere:.2f} CPUs")
+        if elsewhere > BUSY_CPUS:
+            print(f"WARNING: more than {BUSY_CPUS} CPUs busy elsewhere: the figures are not reliable. Rerun.")
     if missed:
         print("\nMISSED targets:\n  " + "\n  ".join(missed))
     else:

@@ -3,9 +3,16 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warroom.settings")
 
 app = Celery("warroom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _preload_kubernetes_client(**kwargs):
+    """The kubernetes client loads its API modules lazily (~1 s); load them once, before the pool forks."""
+    from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
