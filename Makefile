@@ -9,12 +9,12 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/warroom
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint bench install services chromium clean
+.PHONY: run demo-passwords test lint bench mutate install services chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q ".[dev]"  # the dependencies; the code runs from this folder
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,14 +22,13 @@ install: $(STAMP)
 ## make run: install, migrate, demo data, then web + Celery worker + beat; Ctrl-C stops all three.
 run: export DEBUG ?= true
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py demo
-	@echo "Warroom: http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops the web server, worker and beat)"
-	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	  $(BIN)/celery -A warroom worker --loglevel=INFO --concurrency=4 & \
-	  $(BIN)/celery -A warroom beat --loglevel=INFO & \
-	  $(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000} & \
-	  wait -n; exit $$?
+	@bin/run
+
+## make demo-passwords: new passwords for the demo users, printed once (development only).
+demo-passwords: export DEBUG ?= true
+demo-passwords: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py demo --reset-passwords
 
 services:
 	@bin/ensure-services
@@ -49,6 +48,11 @@ test: $(STAMP) services chromium
 ## make bench: 10,000 incidents in PostgreSQL: page times under gunicorn, triage wall time, check cost (docs/performance.md).
 bench: $(STAMP) services
 	$(BIN)/python bench/run.py
+
+## make mutate: mutation testing of the safety rules, about 20 minutes; not part of make test (docs/testing.md).
+mutate: $(STAMP) services
+	DEBUG=false SECRET_KEY=test-only DATABASE_URL=$(TEST_DATABASE_URL)_mutate CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  $(BIN)/python bin/mutate.py --minutes $${MUTATE_MINUTES:-20}
 
 clean:
 	rm -rf $(VENV) var

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             for username, password, what in created:
                 self.stdout.write(f"  {username:<10} {password:<16} {what}")
         else:
-            self.stdout.write("Demo users exist already; `manage.py demo --reset-passwords` gives them new ones.")
+            self.stdout.write("Demo users exist already; `make demo-passwords` gives them new ones.")
         if incidents:
             self.stdout.write(f"Created {incidents} sample incidents.")
         for seeder in DEMO_SEEDERS:
