@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import selectors, services
 from incidents.announcement import announcement_text
@@ -80,6 +80,7 @@ def history(request):
                   {"form": form, "page": page, "query": query.urlencode()}, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 def declare(request):
     _require(request, Action.MANAGE)
     form = DeclareForm(request.POST or None)

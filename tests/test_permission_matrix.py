@@ -1,0 +1,199 @@
+"""The permission matrix: every URL of every app, every method, every role.
+
+Built from the URL configuration: a URL with no row here fails `test_every_url_has_a_row`, and a method a
+URL answers without a row fails `test_methods_without_a_row_are_refused`. A refused write leaves no trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from incidents.models import Entry
+from mitigations import services as mitigation_services
+from tests.mitigations.conftest import API, NS, SCALE_PATH, Cluster, fixture
+
+pytestmark = pytest.mark.django_db
+
+# What each person may do; the rows below say which of these each URL and method needs.
+GRANTS = {
+    "commander": {"view", "note", "run", "preview", "manage", "execute"},
+    "responder": {"view", "note", "run", "preview"},
+    "viewer": {"view"},
+    "outsider": set(),
+    "anonymous": set(),
+}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Row:
+    needs: str
+    method: str
+    payload: dict | None = None
+    query: str = ""
+    kwargs: dict = field(default_factory=dict)  # URL argument -> object from the `world` fixture
+    cluster: bool = False  # needs the Kubernetes API server (mitigation previews)
+
+
+SCALE = {"action": "kubernetes.scale", "target": "prod-api", "params": {"replicas": 4}}
+ON_MITIGATION = {"pk": "incident", "mitigation_pk": "mitigation"}
+
+MATRIX: dict[str, list[Row]] = {
+    # incidents: pages
+    "incidents:dashboard": [Row("view", "get")],
+    "incidents:dashboard_live": [Row("view", "get", query="?v=0")],
+    "incidents:history": [Row("view", "get")],
+    "incidents:declare": [Row("manage", "get"),
+                          Row("manage", "post", {"title": "New", "severity": "SEV3", "source": "user_report"})],
+    "incidents:detail": [Row("view", "get")],
+    "incidents:detail_live": [Row("view", "get", query="?v=0")],
+    "incidents:acknowledge": [Row("manage", "post", kwargs={"pk": "detected"})],
+    "incidents:transition": [Row("manage", "post", {"status": "investigating"})],
+    "incidents:severity": [Row("manage", "post", {"severity": "SEV1", "reason": "worse"})],
+    "incidents:roles": [Row("manage", "post", {"role": "scribe", "user": "responder"})],
+    "incidents:details": [Row("manage", "post", {"title": "Renamed"})],
+    "incidents:timeline": [Row("note", "post", {"text": "a note"})],
+    # incidents: API
+    "api:severity-list": [Row("view", "get")],
+    "api:severity-detail": [Row("view", "get", kwargs={"name": "name"})],
+    "api:incident-list": [Row("view", "get"), Row("manage", "post", {"title": "New", "severity": "SEV3"})],
+    "api:incident-detail": [Row("view", "get"), Row("manage", "patch", {"title": "Renamed"})],
+    "api:incident-acknowledge": [Row("manage", "post", kwargs={"pk": "detected"})],
+    "api:incident-transition": [Row("manage", "post", {"status": "investigating"})],
+    "api:incident-roles": [Row("manage", "post", {"role": "scribe", "user": "responder"})],
+    "api:incident-timeline": [Row("view", "get"), Row("note", "post", {"text": "a note"})],
+    "api:incident-announcement": [Row("view", "get")],
+    # diagnostics: pages and API
+    "diagnostics:run": [Row("run", "post", {"check_name": "postgres.connections", "target": "local-postgres"})],
+    "diagnostics:triage": [Row("run", "post")],
+    "diagnostics:playbook": [Row("run", "post", kwargs={"pk": "incident", "slug": "playbook"})],
+    "diagnostics-api:targets": [Row("view", "get")],
+    "diagnostics-api:checks": [Row("view", "get")],
+    "diagnostics-api:playbooks": [Row("view", "get")],
+    "diagnostics-api:incident-runs": [
+        Row("view", "get"), Row("run", "post", {"check": "postgres.connections", "target": "local-postgres"})],
+    "diagnostics-api:triage": [Row("run", "post")],
+    "diagnostics-api:playbook": [Row("run", "post", kwargs={"pk": "incident", "slug": "playbook"})],
+    "diagnostics-api:run-detail": [Row("view", "get", kwargs={"pk": "run"})],
+    # mitigations: pages and API
+    "mitigations:request": [Row("preview", "post", {"action": "kubernetes.scale", "target": "prod-api",
+                                                    "replicas": "4"}, cluster=True)],
+    "mitigations:approve": [Row("execute", "post", kwargs=ON_MITIGATION, cluster=True)],
+    "mitigations:confirm": [Row("execute", "post", {"confirm": API},
+                                kwargs={"pk": "incident", "mitigation_pk": "scale"}, cluster=True)],
+    "mitigations-api:incident-mitigations": [Row("view", "get"), Row("preview", "post", SCALE, cluster=True)],
+    "mitigations-api:detail": [Row("view", "get", kwargs={"pk": "mitigation"}, cluster=True),
+                               Row("preview", "patch", {"params": {"to_revision": 8}}, kwargs={"pk": "mitigation"},
+                                   cluster=True)],
+    "mitigations-api:approve": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
+    "mitigations-api:confirm": [Row("execute", "post", {"confirm": API}, kwargs={"pk": "scale"}, cluster=True)],
+}
+
+# Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
+EXEMPT = {"login", "logout", "healthz", "schema", "api-docs", "api:api-root"}
+
+
+def url_names(patterns=None, prefix: str = "") -> set[str]:
+    names = set()
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                continue
+            names |= url_names(p.url_patterns, f"{prefix}{p.namespace}:" if p.namespace else prefix)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(prefix + p.name)
+    return names
+
+
+def test_every_url_has_a_row():
+    assert url_names() - EXEMPT == set(MATRIX)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One Kubernetes API server for the module: the matrix only previews (dry runs) and queues, never executes."""
+    with Cluster() as server:
+        server.add(fixture("deployment.json"), *fixture("replicasets.json")["items"])
+        server.react(f"get {SCALE_PATH}", lambda request: server.scale())
+        server.react(f"patch {SCALE_PATH}", lambda request: server.scale())
+        yield server
+
+
+@pytest.fixture
+def world(request, people, second_commander, make_incident):
+    """The objects the URLs point at; the Kubernetes ones only for the rows that need them."""
+    from diagnostics.models import Run, Target
+
+    incident = make_incident(acknowledge=True)
+    target = Target.objects.create(name="local-postgres", kind="postgres",
+                                   url="postgres://postgres@127.0.0.1:5432/postgres")
+    objects = {"incident": incident.pk, "detected": make_incident(title="Unacknowledged").pk, "playbook": "api-timeout",
+               "name": "SEV1",
+               "run": Run.objects.create(incident=incident, check_name="postgres.connections", target=target).pk}
+    objects |= {"mitigation": 999_999, "scale": 999_999}  # for the 405 checks, which never reach a view's body
+    row = getattr(request.node, "callspec", None) and request.node.callspec.params.get("row")
+    if row and row.cluster:
+        from diagnostics.models import Target
+
+        k8s = Target.objects.create(name="prod-api", kind="kubernetes", url=request.getfixturevalue("cluster").url,
+                                    namespace=NS, deployment=API, timeout_seconds=2, min_replicas=2, max_replicas=12)
+        undo = mitigation_services.mitigation_request(incident=incident, action="kubernetes.rollout_undo",
+                                                      target=k8s, params={}, by=second_commander)
+        scale = mitigation_services.mitigation_request(incident=incident, action="kubernetes.scale", target=k8s,
+                                                       params={"replicas": 4}, by=second_commander)
+        objects |= {"mitigation": undo.pk, "scale": scale.pk}
+    return objects
+
+
+def _url(name: str, row: Row, world: dict) -> str:
+    """The row's URL; an incident's by default, for URLs that take an id."""
+    try:
+        url = reverse(name)
+    except NoReverseMatch:
+        url = reverse(name, kwargs={arg: world[obj] for arg, obj in (row.kwargs or {"pk": "incident"}).items()})
+    return url + row.query
+
+
+def _send(client, method: str, url: str, payload: dict | None):
+    if url.startswith("/api/"):
+        return getattr(client, method)(url, payload or {}, content_type="application/json")
+    return getattr(client, method)(url, payload or {}) if method == "post" else getattr(client, method)(url)
+
+
+CASES = [(name, row) for name, rows in MATRIX.items() for row in rows]
+
+
+@pytest.mark.parametrize("role", list(GRANTS))
+@pytest.mark.parametrize(("name", "row"), CASES, ids=[f"{row.method} {name}" for name, row in CASES])
+def test_permission_matrix(client, people, world, role, name, row):
+    if people[role] is not None:
+        client.force_login(people[role])
+    url = _url(name, row, world)
+    entries = Entry.objects.count()
+    response = _send(client, row.method, url, row.payload)
+
+    if row.needs in GRANTS[role]:
+        assert response.status_code < 400, (role, url, response.status_code, response.content[:300])
+        return
+    if role == "anonymous":
+        if url.startswith("/api/"):
+            assert response.status_code == 401
+        else:
+            assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    else:
+        assert response.status_code == 403, (role, url, response.status_code)
+    assert Entry.objects.count() == entries, "a refused request left a trace on a timeline"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_methods_without_a_row_are_refused(client, commander, world, name):
+    """A write a URL accepts but the matrix does not list would escape it: every other method is a 405."""
+    client.force_login(commander)
+    listed = {row.method for row in MATRIX[name]}
+    url = _url(name, MATRIX[name][0], world)
+    for method in set(METHODS) - listed:
+        response = _send(client, method, url, {"x": "1"})
+        assert response.status_code == 405, (method, url, response.status_code)
