@@ -23,7 +23,7 @@ ENDPOINTS = [
     ("manage", "post", "/incidents/declare/", {"title": "New", "severity": "SEV3", "source": "user_report"}),
     ("manage", "post", "/incidents/{pk}/transition/", {"status": "investigating"}),
     ("manage", "post", "/incidents/{pk}/severity/", {"severity": "SEV1"}),
-    ("manage", "post", "/incidents/{pk}/roles/", {"role": "scribe", "user": "viewer"}),
+    ("manage", "post", "/incidents/{pk}/roles/", {"role": "scribe", "user": "responder"}),
     ("manage", "post", "/incidents/{pk}/details/", {"title": "Renamed"}),
     ("note", "post", "/incidents/{pk}/timeline/", {"text": "a note"}),
     ("view", "get", "/api/severities/", None),
@@ -35,7 +35,7 @@ ENDPOINTS = [
     ("manage", "post", "/api/incidents/", {"title": "New", "severity": "SEV3"}),
     ("manage", "patch", "/api/incidents/{pk}/", {"title": "Renamed"}),
     ("manage", "post", "/api/incidents/{pk}/transition/", {"status": "investigating"}),
-    ("manage", "post", "/api/incidents/{pk}/roles/", {"role": "scribe", "user": "viewer"}),
+    ("manage", "post", "/api/incidents/{pk}/roles/", {"role": "scribe", "user": "responder"}),
 ]
 
 
