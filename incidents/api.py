@@ -9,12 +9,13 @@ from rest_framework.response import Response
 
 from incidents import services
 from incidents.announcement import announcement_text
-from incidents.models import Incident, Severity, Status
+from incidents.models import Incident, Severity
 from incidents.permissions import Action, can
 from incidents.serializers import (
     AnnouncementSerializer,
     EntrySerializer,
     IncidentCreateSerializer,
+    IncidentFilterSerializer,
     IncidentSerializer,
     IncidentUpdateSerializer,
     NoteSerializer,
@@ -58,6 +59,7 @@ class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Severity.objects.all()
     serializer_class = SeveritySerializer
     lookup_field = "name"
+    lookup_value_regex = "[A-Za-z0-9_-]+"  # anything else is an unknown URL (404), never a query
     pagination_class = None
     permission_classes = [permissions.IsAuthenticated, IncidentPermission]
 
@@ -79,26 +81,21 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incidents = super().get_queryset()
         if self.action != "list":
             return incidents
-        params = self.request.query_params
-        errors = {}
-        if status_ := params.get("status"):
-            if status_ not in Status.values:
-                errors["status"] = f"Unknown status {status_!r}; choose one of {', '.join(Status.values)}."
+        filters = IncidentFilterSerializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        if status_ := filters.validated_data.get("status"):
             incidents = incidents.filter(status=status_)
-        if severity := params.get("severity"):
-            if not Severity.objects.filter(name=severity.upper()).exists():
-                errors["severity"] = f"Unknown severity {severity!r}; choose one of SEV1, SEV2, SEV3, SEV4."
-            incidents = incidents.filter(severity__name=severity.upper())
-        if open_ := params.get("open"):
-            if open_.lower() not in ("true", "false", "1", "0"):
-                errors["open"] = "Use open=true or open=false."
-            elif open_.lower() in ("true", "1"):
-                incidents = incidents.open()
-            else:
-                incidents = incidents.closed()
-        if errors:
-            raise serializers.ValidationError(errors)
+        if severity := filters.validated_data.get("severity"):
+            incidents = incidents.filter(severity=severity)
+        open_ = filters.validated_data.get("open")
+        if open_ is not None:
+            incidents = incidents.open() if open_ else incidents.closed()
         return incidents
+
+    @extend_schema(parameters=[IncidentFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        """Incidents, newest first; filter by status, severity and open/closed."""
+        return super().list(request, *args, **kwargs)
 
     def _respond(self, incident, code=status.HTTP_200_OK):
         incident = Incident.objects.with_people().get(pk=incident.pk)

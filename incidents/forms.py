@@ -10,6 +10,12 @@ class SeverityChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} – {obj.label}"
 
+    def to_python(self, value):
+        # PostgreSQL refuses text with NUL in a query: that is a wrong choice, not a server error.
+        if isinstance(value, str) and "\x00" in value:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
 
 class DeclareForm(forms.Form):
     title = forms.CharField(max_length=200, strip=True)

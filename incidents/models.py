@@ -179,10 +179,13 @@ class Incident(models.Model):
     @property
     def monitoring_remaining(self) -> timedelta:
         """What is left of the runbook's monitoring window; resolving earlier needs an override reason."""
+        return self.monitoring_remaining_at(timezone.now())
+
+    def monitoring_remaining_at(self, moment) -> timedelta:
         if self.status != Status.MONITORING or self.monitoring_at is None:
             return timedelta(0)
         window = self.monitoring_at + timedelta(minutes=settings.MONITORING_MINUTES)
-        return max(timedelta(0), window - timezone.now())
+        return max(timedelta(0), window - moment)
 
     @property
     def duration(self) -> timedelta:

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 
-from incidents.models import Incident
+from incidents.models import Incident, Role
+from incidents.permissions import Action
+from incidents.services import ROLE_NEEDS
 
 
 def incidents_filtered(*, q="", severity=None, status="", since=None, until=None, open_only=False) -> QuerySet:
@@ -23,7 +25,7 @@ def incidents_filtered(*, q="", severity=None, status="", since=None, until=None
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     if since:
         incidents = incidents.filter(declared_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=zone))
-    if until:
+    if until and until < dt.date.max:  # the calendar's last day has no next day: no upper bound then
         incidents = incidents.filter(declared_at__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min,
                                                                          tzinfo=zone))
     return incidents
@@ -39,13 +41,28 @@ def incident_version(pk: int) -> int | None:
     return Incident.objects.filter(pk=pk).values_list("version", flat=True).first()
 
 
-def assignable_users() -> QuerySet:
-    """People who can see incidents, for the role pickers."""
+def _holders(action: Action) -> Q:
+    """People holding a permission, as user.has_perm sees it: superuser, own permission or a group's."""
+    app_label, codename = action.value.split(".")
+    return (
+        Q(is_superuser=True)
+        | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+        | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    )
+
+
+def assignable_users(role: str | None = None) -> QuerySet:
+    """People who can act in a role (services.ROLE_NEEDS); without a role, those who can hold any of them."""
+    needed = {ROLE_NEEDS[Role(role)]} if role else set(ROLE_NEEDS.values())
+    eligible = Q()
+    for action in needed:
+        eligible |= _holders(action)
     return (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__permissions__codename="view_incident"))
+        .filter(eligible)
         .distinct()
         .order_by("username")
         .only("username", "first_name", "last_name")
     )
+

@@ -15,7 +15,15 @@ class SeveritySerializer(serializers.ModelSerializer):
                   "escalation", "examples"]
 
 
-class SeverityField(serializers.SlugRelatedField):
+class _SlugField(serializers.SlugRelatedField):
+    def to_internal_value(self, data):
+        # PostgreSQL refuses text with NUL in a query: that is bad input, not a server error.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class SeverityField(_SlugField):
     default_error_messages = {
         "does_not_exist": "Unknown severity {value}; choose one of SEV1, SEV2, SEV3, SEV4.",
         "invalid": "Give a severity name such as SEV2.",
@@ -28,12 +36,24 @@ class SeverityField(serializers.SlugRelatedField):
         return super().to_internal_value(data.upper() if isinstance(data, str) else data)
 
 
-class UsernameField(serializers.SlugRelatedField):
-    default_error_messages = {"does_not_exist": "No active user called {value}."}
+class UsernameField(_SlugField):
+    default_error_messages = {"does_not_exist": "No active user called {value}.", "invalid": "Give a username."}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
         super().__init__(slug_field="username", **kwargs)
+
+
+class IncidentFilterSerializer(serializers.Serializer):
+    """The list's query parameters: ?status=, ?severity=, ?open=."""
+
+    status = serializers.ChoiceField(
+        choices=Status.choices, required=False,
+        error_messages={"invalid_choice": f"Unknown status {{input!r}}; choose one of {', '.join(Status.values)}."},
+    )
+    severity = SeverityField(required=False)
+    open = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                    error_messages={"invalid": "Use open=true or open=false."})
 
 
 class IncidentSerializer(serializers.ModelSerializer):

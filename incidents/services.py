@@ -88,6 +88,20 @@ def _create_with_war_room(incident: Incident) -> None:
     raise TransitionError(f"Could not name a war room for {base}: too many incidents declared at once")
 
 
+def _check_columns(values: dict) -> None:
+    """Refuse values their column cannot hold (e.g. users_affected past 2,147,483,647) with the column's message."""
+    errors = {}
+    for field, value in values.items():
+        if value in (None, ""):
+            continue
+        try:
+            Incident._meta.get_field(field).run_validators(value)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def incident_declare(
     *,
@@ -104,6 +118,7 @@ def incident_declare(
     title = title.strip()
     if not title:
         raise ValidationError({"title": "Give the incident a title."})
+    _check_columns({"title": title, "users_affected": users_affected, "service_affected": service_affected})
     now = timezone.now()
     incident = Incident(
         title=title,
@@ -167,7 +182,9 @@ def _minutes(delta: dt.timedelta) -> str:
 
 
 @transaction.atomic
-def incident_transition(*, incident: Incident, to: str, by, reason: str = "") -> Incident:
+def incident_transition(
+    *, incident: Incident, to: str, by, reason: str = "", at: dt.datetime | None = None
+) -> Incident:
     """Move along triage → investigating → mitigating → monitoring → resolved (or back to investigating)."""
     if to not in Status.values:
         raise ValidationError({"status": f"Unknown status {to!r}; choose one of {', '.join(Status.values)}."})
@@ -180,11 +197,11 @@ def incident_transition(*, incident: Incident, to: str, by, reason: str = "") ->
         raise TransitionError(
             f"Cannot move from {current.label.lower()} to {Status(to).label.lower()}; from here: {allowed}."
         )
-    now = timezone.now()
+    now = at or timezone.now()
     reason = reason.strip()
     data = {"from": current.value, "to": to}
     if to == Status.RESOLVED:
-        remaining = incident.monitoring_remaining
+        remaining = incident.monitoring_remaining_at(now)
         if remaining and not reason:
             raise TransitionError(
                 f"Monitor for {settings.MONITORING_MINUTES} minutes before resolving "
@@ -229,13 +246,26 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by, reas
     return incident
 
 
+# What a person must be able to do to hold each role: a commander runs the incident, the others write on it.
+ROLE_NEEDS = {
+    Role.COMMANDER: Action.MANAGE,
+    Role.COMMUNICATIONS_LEAD: Action.NOTE,
+    Role.SCRIBE: Action.NOTE,
+}
+_ROLE_NEEDS_TEXT = {Action.MANAGE: "run incidents", Action.NOTE: "add notes"}
+
+
 @transaction.atomic
 def incident_assign_role(*, incident: Incident, role: str, user, by) -> Incident:
-    """Give a role (commander, communications lead, scribe) to someone who can see incidents, or clear it."""
+    """Give a role to someone who can act in it (a commander manages, a scribe or comms lead notes), or clear it."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
     if user is not None and not can(user, Action.VIEW):
         raise ValidationError({"user": f"{user.get_username()} cannot see incidents, so cannot take a role."})
+    needed = ROLE_NEEDS[Role(role)]
+    if user is not None and not can(user, needed):
+        raise ValidationError({"user": f"{user.get_username()} cannot {_ROLE_NEEDS_TEXT[needed]}, so cannot be "
+                                       f"{Role(role).label.lower()}. Ask an admin to add them to a group that can."})
     incident = _lock(incident)
     _refuse_if_resolved(incident)
     if getattr(incident, f"{role}_id") == (user.pk if user else None):
@@ -253,7 +283,7 @@ EDITABLE_FIELDS = ("title", "summary", "users_affected", "service_affected")
 
 @transaction.atomic
 def incident_update(*, incident: Incident, by, **changes) -> Incident:
-    """Edit what the incident is about (title, summary, impact)."""
+    """Edit what the incident is about (title, summary, impact); a resolved incident's record is closed."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({field: "This field cannot be edited." for field in unknown})
@@ -261,7 +291,9 @@ def incident_update(*, incident: Incident, by, **changes) -> Incident:
         changes["title"] = changes["title"].strip()
         if not changes["title"]:
             raise ValidationError({"title": "Give the incident a title."})
+    _check_columns(changes)
     incident = _lock(incident)
+    _refuse_if_resolved(incident)
     changed = [f for f, value in changes.items() if getattr(incident, f) != value]
     if not changed:
         return incident

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,6 +26,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident, Role, Severity, Status
 from incidents.permissions import Action, can
+from warroom.pagination import page_or_error
 
 
 def _require(request, action: Action) -> None:
@@ -73,7 +74,12 @@ def history(request):
     else:
         filters = form.cleaned_data if form.is_bound else {}
         incidents = selectors.incidents_filtered(**{k: v for k, v in filters.items() if v})
-    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
+    paginator = Paginator(incidents, 25)
+    try:
+        page = page_or_error(paginator, request.GET.get("page"))
+    except ValidationError as exc:
+        form.add_error(None, exc.message_dict["page"])
+        status, page = 400, paginator.page(1)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "incidents/history.html",
@@ -121,6 +127,7 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
         "monitoring_minutes": settings.MONITORING_MINUTES,
         "severities": Severity.objects.all(),
         "roles": Role.choices,
+        # Who can take some role: viewers cannot take any (the service says who can take which).
         "users": selectors.assignable_users() if can(request.user, Action.MANAGE) else [],
         "announcement": announcement_text(incident),
         "can_manage": can(request.user, Action.MANAGE),
@@ -135,7 +142,10 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
 def detail_live(request, pk: int):
     """204 while the incident's version is the one the page shows; otherwise its fresh parts."""
     _require(request, Action.VIEW)
-    if request.GET.get("v") == str(selectors.incident_version(pk)):
+    version = selectors.incident_version(pk)
+    if version is None:
+        raise Http404("No such incident.")
+    if request.GET.get("v") == str(version):
         return HttpResponse(status=204)
     incident = get_object_or_404(Incident.objects.with_people(), pk=pk)
     return render(request, "incidents/_detail_live.html", _detail_context(request, incident))

@@ -146,3 +146,13 @@ def env_database(name: str, default: str) -> dict:
         }
     scheme = parts.scheme or "(none)"
     raise ImproperlyConfigured(f"{name}: unsupported scheme {scheme!r}; use postgres:// or sqlite:///")
+
+
+def env_proxy_header(name: str) -> tuple[str, str] | None:
+    """A header name such as X-Forwarded-Proto → Django's SECURE_PROXY_SSL_HEADER; empty or unset: none."""
+    value = (env_str(name, "") or "").strip()
+    if not value:
+        return None
+    if not all(part.isalnum() for part in value.split("-")):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a header name such as X-Forwarded-Proto")
+    return ("HTTP_" + value.upper().replace("-", "_"), "https")

@@ -13,6 +13,7 @@ from warroom.env import (
     env_int,
     env_list,
     env_pairs,
+    env_proxy_header,
     env_str,
     env_timezone,
 )
@@ -117,6 +118,17 @@ STORAGES = {
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind TLS in production (README): redirect plain HTTP, and tell browsers to use HTTPS only.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header a TLS-terminating proxy sets, e.g. X-Forwarded-Proto; only set it when such a proxy strips it from clients.
+SECURE_PROXY_SSL_HEADER = env_proxy_header("SECURE_PROXY_SSL_HEADER")
+
+# Debug pages (DEBUG=true only) hide credentials inside URLs too: DATABASE_URL, CELERY_BROKER_URL, targets.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "warroom.errors.SafeExceptionReporterFilter"
 
 LOGGING = {
     "version": 1,
@@ -143,7 +155,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "warroom.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "warroom.api.exception_handler",
@@ -157,6 +169,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Three models have a "status": name each set of choices after its model, not a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Status",
+        "RunStatusEnum": "diagnostics.models.Run.Status",
+        "MitigationStatusEnum": "mitigations.models.Mitigation.Status",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------

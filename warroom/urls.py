@@ -4,6 +4,30 @@ from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
+
+
+class _PeopleLogIn:
+    """The docs and schema are for people (a session) and for scripts (a token): a browser without either logs in."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated and "HTTP_AUTHORIZATION" not in request.META:
+            return auth_views.redirect_to_login(request.get_full_path())
+        return super().dispatch(request, *args, **kwargs)
+
+    def handle_exception(self, exc):
+        # Errors are JSON like the rest of /api/, not YAML or an HTML template.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return response
+
+
+class SchemaView(_PeopleLogIn, SpectacularAPIView):
+    pass
+
+
+class DocsView(_PeopleLogIn, SpectacularSwaggerView):
+    pass
 
 
 def healthz(request):
@@ -20,10 +44,16 @@ urlpatterns = [
     path("api/", include("incidents.api_urls")),
     path("api/", include("diagnostics.api_urls")),
     path("api/", include("mitigations.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Under /api/ these answer JSON in the API's error shape; elsewhere a page.
+handler400 = "warroom.errors.bad_request"
+handler403 = "warroom.errors.permission_denied"
+handler404 = "warroom.errors.page_not_found"
+handler500 = "warroom.errors.server_error"

@@ -166,12 +166,12 @@ def test_severity_change_after_acknowledging_keeps_the_stopped_clock(make_incide
     assert incident.sla_breached is False
 
 
-def test_roles_are_assigned_and_cleared(make_incident, commander, responder, viewer):
+def test_roles_are_assigned_and_cleared(make_incident, commander, responder, second_commander):
     incident = make_incident()
-    incident = services.incident_assign_role(incident=incident, role="scribe", user=viewer, by=commander)
+    incident = services.incident_assign_role(incident=incident, role="scribe", user=second_commander, by=commander)
     incident = services.incident_assign_role(incident=incident, role="communications_lead", user=responder,
                                              by=commander)
-    assert incident.scribe == viewer and incident.communications_lead == responder
+    assert incident.scribe == second_commander and incident.communications_lead == responder
     incident = services.incident_assign_role(incident=incident, role="scribe", user=None, by=commander)
     assert Incident.objects.get(pk=incident.pk).scribe is None
     assert kinds(incident).count(Entry.Kind.ROLE) == 3
@@ -229,3 +229,112 @@ def test_sla_breach_is_recorded_once_for_unacknowledged_incidents(make_incident)
     entry = late.entries.get(kind=Entry.Kind.SLA_BREACHED)
     assert entry.author is None and "Engineering Manager" in entry.text
     assert not on_time.entries.filter(kind=Entry.Kind.SLA_BREACHED).exists()
+
+
+# --- A resolved incident's record is closed ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"title": "Renamed"}, {"summary": "Rewritten"}, {"users_affected": 5}, {"service_affected": "billing"}],
+)
+def test_resolved_incident_refuses_edits_to_its_record(make_incident, commander, changes):
+    incident = make_incident(status="resolved", users_affected=1, service_affected="payments")
+    version = Incident.objects.get(pk=incident.pk).version
+    with pytest.raises(TransitionError, match="resolved; its details are closed"):
+        services.incident_update(incident=incident, by=commander, **changes)
+    after = Incident.objects.get(pk=incident.pk)
+    assert (after.title, after.summary, after.users_affected, after.service_affected) == (
+        incident.title, incident.summary, 1, "payments")
+    assert after.version == version
+
+
+def test_open_incident_in_monitoring_still_takes_edits(make_incident, commander):
+    incident = services.incident_update(incident=make_incident(status="monitoring"), by=commander, title="Renamed")
+    assert incident.title == "Renamed"
+
+
+# --- Only people who can act in a role are given it --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "person", "allowed"),
+    [
+        ("commander", "commander", True),
+        ("commander", "responder", False),
+        ("commander", "viewer", False),
+        ("scribe", "responder", True),
+        ("scribe", "viewer", False),
+        ("communications_lead", "responder", True),
+        ("communications_lead", "viewer", False),
+        ("scribe", "commander", True),
+    ],
+)
+def test_roles_go_only_to_people_who_can_act_in_them(make_incident, people, commander, role, person, allowed):
+    incident = make_incident()
+    user = people[person]
+    if allowed:
+        incident = services.incident_assign_role(incident=incident, role=role, user=user, by=commander)
+        assert getattr(Incident.objects.get(pk=incident.pk), role) == user
+        return
+    with pytest.raises(ValidationError, match=f"{person} cannot (run incidents|add notes), so cannot be"):
+        services.incident_assign_role(incident=incident, role=role, user=user, by=commander)
+    assert getattr(Incident.objects.get(pk=incident.pk), f"{role}_id") in (None, commander.pk)
+
+
+def test_a_person_given_the_permission_directly_can_take_the_role(make_incident, commander, viewer):
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="add_note"))
+    viewer = type(viewer).objects.get(pk=viewer.pk)  # a fresh user: permissions are cached per object
+    incident = services.incident_assign_role(incident=make_incident(), role="scribe", user=viewer, by=commander)
+    assert incident.scribe == viewer
+
+
+def test_assignable_users_are_those_who_can_act_in_each_role(people, second_commander, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from incidents.selectors import assignable_users
+
+    direct = django_user_model.objects.create_user("direct")
+    direct.user_permissions.add(Permission.objects.get(codename="add_note"))
+    django_user_model.objects.create_superuser("root", password="x")
+    names = lambda role=None: [u.username for u in assignable_users(role)]  # noqa: E731
+    assert names("commander") == ["commander", "deputy", "root"]
+    assert names("scribe") == ["commander", "deputy", "direct", "responder", "root"]
+    assert names("communications_lead") == names("scribe")
+    assert names() == names("scribe")  # viewers and outsiders can take no role
+
+
+# --- Boundaries of the monitoring gate ---------------------------------------------------------------------------
+
+
+def _monitoring_since(make_incident, commander):
+    incident = make_incident(status="monitoring")
+    return Incident.objects.get(pk=incident.pk)
+
+
+def test_resolving_a_second_before_30_minutes_of_monitoring_is_refused(make_incident, commander):
+    incident = _monitoring_since(make_incident, commander)
+    just_before = incident.monitoring_at + dt.timedelta(minutes=30) - dt.timedelta(seconds=1)
+    with pytest.raises(TransitionError, match="Monitor for 30 minutes before resolving"):
+        services.incident_transition(incident=incident, to="resolved", by=commander, at=just_before)
+    assert Incident.objects.get(pk=incident.pk).status == Status.MONITORING
+
+
+def test_resolving_at_exactly_30_minutes_of_monitoring_needs_no_reason(make_incident, commander):
+    incident = _monitoring_since(make_incident, commander)
+    at_30 = incident.monitoring_at + dt.timedelta(minutes=30)
+    incident = services.incident_transition(incident=incident, to="resolved", by=commander, at=at_30)
+    assert incident.status == Status.RESOLVED and incident.resolved_at == at_30
+    assert "override" not in incident.entries.latest("pk").data
+
+
+def test_the_monitoring_window_follows_the_setting(make_incident, commander, settings):
+    settings.MONITORING_MINUTES = 10
+    incident = _monitoring_since(make_incident, commander)
+    with pytest.raises(TransitionError, match="Monitor for 10 minutes"):
+        services.incident_transition(incident=incident, to="resolved", by=commander,
+                                     at=incident.monitoring_at + dt.timedelta(minutes=9, seconds=59))
+    services.incident_transition(incident=incident, to="resolved", by=commander,
+                                 at=incident.monitoring_at + dt.timedelta(minutes=10))

@@ -53,3 +53,39 @@ def test_business_day_is_counted_in_the_configured_time_zone(settings):
 def test_business_hours_are_configurable(settings):
     settings.BUSINESS_HOURS = (dt.time(8, 0), dt.time(18, 30))
     assert next_business_day_end(at(2026, 11, 23, 10, 0)) == at(2026, 11, 24, 18, 30)
+
+
+# --- Acknowledged just before and just after each deadline -----------------------------------------------------
+
+SECOND = dt.timedelta(seconds=1)
+RESPONSE_TIMES = {"SEV1": dt.timedelta(0), "SEV2": dt.timedelta(minutes=15), "SEV3": dt.timedelta(hours=2),
+                  "SEV4": None}  # None: the close of the next business day
+AROUND = [("just before", -SECOND, False), ("at", dt.timedelta(0), False), ("just after", SECOND, True)]
+
+
+@pytest.mark.parametrize(
+    ("severity", "when", "offset", "breached"),
+    [
+        (severity, when, offset, breached)
+        for severity in RESPONSE_TIMES
+        for when, offset, breached in AROUND
+        # SEV1 is due at declaration: nobody can acknowledge before it.
+        if not (severity == "SEV1" and offset < dt.timedelta(0))
+    ],
+)
+def test_acknowledging_around_the_deadline(commander, sev, severity, when, offset, breached):
+    from incidents import services
+    from incidents.models import Entry
+
+    incident = services.incident_declare(by=commander, title="Checkout down", severity=sev[severity])
+    due = incident.response_due_at
+    if RESPONSE_TIMES[severity] is None:
+        assert due == next_business_day_end(incident.declared_at)
+    else:
+        assert due - incident.declared_at == RESPONSE_TIMES[severity]
+    at = due + offset
+    incident = services.incident_acknowledge(incident=incident, by=commander, at=at)
+    assert incident.sla_breached is breached
+    assert (incident.breach_recorded_at == at) is breached
+    entry = incident.entries.get(kind=Entry.Kind.ACKNOWLEDGED)
+    assert ("Response SLA breached" in entry.text) is breached

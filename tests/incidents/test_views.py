@@ -214,3 +214,31 @@ def test_timeline_entries_are_read_only_in_the_admin(client, make_incident, djan
 
 def test_healthz_answers_without_login(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_live_endpoint_for_an_incident_that_does_not_exist_is_404(as_commander):
+    # selectors.incident_version() is None for a missing incident, and "None" must not match ?v=None.
+    assert as_commander.get("/incidents/999999/live/", {"v": "None"}).status_code == 404
+    assert as_commander.get("/incidents/999999/live/").status_code == 404
+
+
+def test_resolved_incident_details_are_closed_on_the_page(as_commander, make_incident):
+    incident = make_incident(title="Checkout down", status="resolved")
+    response = as_commander.post(f"/incidents/{incident.pk}/details/", {"title": "Renamed"}, **HTMX)
+    assert response.status_code == 409
+    assert "details are closed" in response.content.decode()
+    assert Incident.objects.get(pk=incident.pk).title == "Checkout down"
+
+
+def test_role_picker_lists_only_people_who_can_take_a_role(as_commander, make_incident, responder, viewer):
+    page = as_commander.get(f"/incidents/{make_incident().pk}/").content.decode()
+    assert '<option value="responder">' in page
+    assert '<option value="viewer">' not in page
+
+
+def test_viewer_cannot_be_made_scribe_from_the_page(as_commander, make_incident, viewer):
+    incident = make_incident()
+    response = as_commander.post(f"/incidents/{incident.pk}/roles/", {"role": "scribe", "user": "viewer"}, **HTMX)
+    assert response.status_code == 400
+    assert "viewer cannot add notes, so cannot be scribe" in response.content.decode()
+    assert Incident.objects.get(pk=incident.pk).scribe is None
