@@ -17,6 +17,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from diagnostics.checks.base import CheckError
+from diagnostics.secrets import scrub
 
 T = TypeVar("T")
 
@@ -88,12 +89,9 @@ class KubeSession:
 
     def _scrubbed(self, error: CheckError) -> CheckError:
         """Belt and braces: should a server ever echo the credentials, they still never reach a message."""
-        message = str(error)
-        for value in (self.api.configuration.api_key or {}).values():
-            token = str(value).removeprefix("Bearer ").strip()
-            if len(token) >= 8:
-                message = message.replace(token, "****")
-        return CheckError(message)
+        keys = (self.api.configuration.api_key or {}).values()
+        tokens = [str(value).removeprefix("Bearer ").strip() for value in keys]
+        return CheckError(scrub(str(error), *(token for token in tokens if len(token) >= 8)))
 
     def call(self, fn: Callable[..., T], *args: Any, doing: str, not_found: str | None = None, **kwargs: Any) -> T:
         """Call one API method with the target's timeout; failures become a CheckError naming the server."""

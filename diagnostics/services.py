@@ -7,6 +7,7 @@ worker (tasks.execute_run) or in-process for `manage.py healthcheck`.
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from datetime import timedelta
 
@@ -97,20 +98,29 @@ def run_claim(run_id: int) -> bool:
     return bool(claimed)
 
 
-def _scrub(message: str, target: Target) -> str:
-    secret = target.secret()
-    return message.replace(secret, "****") if secret else message
+def _scrubbed(result: Result, target: Target) -> Result:
+    """A check's result with the target's secret masked wherever a server could have echoed it."""
+    def clean(value):
+        return target.scrub(value) if isinstance(value, str) else value
+
+    return Result(result.verdict, clean(result.summary), [clean(c) for c in result.columns],
+                  [[clean(v) for v in row] for row in result.rows], clean(result.text))
 
 
 def execute(check: str, target: Target, params: dict) -> tuple[str, Result | None, str]:
-    """Run one check here and now: (status, result, error). Never raises for a target's failure."""
+    """Run one check here and now: (status, result, error). Never raises for a target's failure, and nothing it
+    returns or logs carries the target's secret."""
     try:
-        return Run.Status.SUCCEEDED, REGISTRY[check].run(target, params), ""
+        return Run.Status.SUCCEEDED, _scrubbed(REGISTRY[check].run(target, params), target), ""
     except CheckError as exc:
-        return Run.Status.FAILED, None, _scrub(str(exc), target)
+        return Run.Status.FAILED, None, target.scrub(str(exc))
     except Exception as exc:
-        log.exception("check %s on target %s crashed", check, target.name)
-        return Run.Status.FAILED, None, f"The check crashed ({type(exc).__name__}); the worker log has details."
+        # Not log.exception: the traceback quotes the exception, which may quote what the server sent back.
+        log.error("check %s on target %s crashed:\n%s", check, target.name,
+                  target.scrub(traceback.format_exc()).rstrip())
+        message = " ".join(target.scrub(str(exc)).split())[:300]
+        return Run.Status.FAILED, None, (f"The check crashed ({type(exc).__name__}{': ' if message else ''}"
+                                         f"{message}); the worker log has details.")
 
 
 def run_execute(run_id: int) -> Run:

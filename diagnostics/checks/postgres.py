@@ -36,9 +36,8 @@ def short_query(query: str | None) -> str:
 
 
 def _scrub(message: str, target) -> str:
-    secret = target.secret()
-    message = " ".join(message.split())
-    return message.replace(secret, "****") if secret else message
+    """One line, with the target's secret masked (diagnostics.secrets.scrub, through the target)."""
+    return " ".join(target.scrub(message).split())
 
 
 def _connect_error(exc: psycopg.Error, target) -> CheckError:

@@ -244,9 +244,9 @@ def black_hole() -> Iterator[int]:
 
 @pytest.mark.parametrize("name", ["postgres.connections", "postgres.active_queries", "postgres.locks"])
 def test_a_down_server_is_a_check_error_naming_the_target(name, monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_PG_PASSWORD", "pg-hunter2")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_PG_PASSWORD", "pg-hunter2")
     target = pg(f"postgres://postgres@127.0.0.1:{closed_port()}/postgres", timeout=2,
-                secret_env="WARROOM_TEST_PG_PASSWORD")
+                secret_env="WARROOM_TARGET_TEST_PG_PASSWORD")
     start = time.monotonic()
     with pytest.raises(CheckError, match="refused the connection") as raised:
         run(name, target)

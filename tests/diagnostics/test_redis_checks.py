@@ -193,8 +193,8 @@ def closed_port() -> int:
 
 @pytest.mark.parametrize("name", ["redis.memory", "redis.slowlog", "redis.clients"])
 def test_a_down_server_is_a_check_error_naming_the_target(name, monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_REDIS_PASSWORD", "redis-hunter2")
-    target = rd(f"redis://127.0.0.1:{closed_port()}/0", timeout=2, secret_env="WARROOM_TEST_REDIS_PASSWORD")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_REDIS_PASSWORD", "redis-hunter2")
+    target = rd(f"redis://127.0.0.1:{closed_port()}/0", timeout=2, secret_env="WARROOM_TARGET_TEST_REDIS_PASSWORD")
     start = time.monotonic()
     with pytest.raises(CheckError, match="is unreachable") as raised:
         run(name, target)
@@ -214,8 +214,8 @@ def test_a_black_holed_server_times_out_within_the_timeout():
 
 
 def test_a_wrong_password_is_denied(monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_REDIS_PASSWORD", "redis-hunter2")
-    target = rd(f"redis://warroom-no-such-user@127.0.0.1:6379/{DB}", secret_env="WARROOM_TEST_REDIS_PASSWORD")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_REDIS_PASSWORD", "redis-hunter2")
+    target = rd(f"redis://warroom-no-such-user@127.0.0.1:6379/{DB}", secret_env="WARROOM_TARGET_TEST_REDIS_PASSWORD")
     with pytest.raises(CheckError, match="denied access") as raised:
         run("redis.memory", target)
     assert "redis-hunter2" not in str(raised.value)
