@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import urllib3
@@ -91,11 +90,18 @@ def find_kubeconfig() -> Kubeconfig:
         files = [home] if os.path.isfile(home) else []
     if not files:
         raise config.ConfigException("no such file")
-    loaded = [yaml.safe_load(Path(path).read_text()) or {} for path in files]
+    loaded = [_load(path) for path in files]
     context = next((c["current-context"] for c in loaded if c.get("current-context")), "")
     entry = next((e.get("context") or {} for c in loaded for e in c.get("contexts") or []
                   if e.get("name") == context), {})
     return Kubeconfig(files=files, context=context, namespace=entry.get("namespace") or "default")
+
+
+def _load(path: str) -> dict:
+    # From the open file, not its text: PyYAML quotes a snippet of a string it cannot parse, and this file holds
+    # tokens that an error message must not carry to a run's error.
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
 
 
 def api_client(target) -> client.ApiClient:

@@ -157,3 +157,13 @@ def test_demo_from_the_home_config_takes_its_context_namespace(home):
     write(home / ".kube" / "config", current="dev", contexts=[("dev", "c", "u", "dev-ns")])
     seed_targets(io.StringIO())
     assert Target.objects.get(name="kubernetes").namespace == "dev-ns"
+
+
+def test_an_unparsable_kubeconfig_is_not_quoted_in_the_error(home, tmp_path, monkeypatch):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("users:\n- name: oncall\n  user: {token: s3cret-t0ken: x}\n")
+    kubeconfig_env(monkeypatch, str(broken))
+    target = Target(kind="kubernetes", deployment="bharatcart-api", timeout_seconds=2)
+    with pytest.raises(CheckError, match=rf"^Could not load kubeconfig KUBECONFIG={broken} or ~/.kube/config: ") as e:
+        REGISTRY["kubernetes.pods"].run(target, {})
+    assert "s3cret" not in str(e.value)
