@@ -8,15 +8,19 @@ The bearer token goes into the client's configuration only: it is never logged n
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import urllib3
+import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from diagnostics.checks.base import CheckError
+from diagnostics.secrets import scrub
 
 T = TypeVar("T")
 
@@ -42,17 +46,62 @@ def _configuration(target) -> client.Configuration:
         try:
             if target.in_cluster:
                 config.load_incluster_config(client_configuration=cfg)
+            elif target.kubeconfig:
+                config.load_kube_config(config_file=target.kubeconfig, context=target.kube_context or None,
+                                        client_configuration=cfg, persist_config=False)
             else:
-                config.load_kube_config(config_file=target.kubeconfig or None, context=target.kube_context or None,
+                found = find_kubeconfig()
+                config.load_kube_config(config_file=os.pathsep.join(found.files),
+                                        context=target.kube_context or found.context or None,
                                         client_configuration=cfg, persist_config=False)
         except Exception as exc:  # ConfigException, OSError, YAML and key errors: any of them means "cannot load"
-            kubeconfig = target.kubeconfig or "~/.kube/config"
+            kubeconfig = target.kubeconfig or kubectl_source()
             source = "the pod's service account" if target.in_cluster else f"kubeconfig {kubeconfig}"
             context = f" (context {target.kube_context})" if target.kube_context and not target.in_cluster else ""
             raise CheckError(f"Could not load {source}{context}: {_one_line(str(exc))}") from None
     # urllib3 would otherwise retry a timed-out GET three times: one try must fit in the target's timeout.
     cfg.retries = False
     return cfg
+
+
+@dataclass(frozen=True)
+class Kubeconfig:
+    """What kubectl would use without flags: its files, their current context and that context's namespace."""
+
+    files: list[str]
+    context: str
+    namespace: str
+
+
+def kubectl_source() -> str:
+    """Where kubectl looks, for messages: $KUBECONFIG's list when set, else ~/.kube/config."""
+    listed = os.environ.get("KUBECONFIG", "")
+    return f"KUBECONFIG={listed} or ~/.kube/config" if listed else "~/.kube/config"
+
+
+def find_kubeconfig() -> Kubeconfig:
+    """kubectl's rules: the existing files of $KUBECONFIG (a path list), else ~/.kube/config; merged with the first
+    file that sets a value winning. The client merges named entries that way but lets the last file's
+    current-context win, so the context is chosen here and passed to it."""
+    listed = [os.path.expanduser(p) for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    files = [p for p in dict.fromkeys(listed) if os.path.isfile(p)]
+    if not files:
+        home = os.path.expanduser(os.path.join("~", ".kube", "config"))
+        files = [home] if os.path.isfile(home) else []
+    if not files:
+        raise config.ConfigException("no such file")
+    loaded = [_load(path) for path in files]
+    context = next((c["current-context"] for c in loaded if c.get("current-context")), "")
+    entry = next((e.get("context") or {} for c in loaded for e in c.get("contexts") or []
+                  if e.get("name") == context), {})
+    return Kubeconfig(files=files, context=context, namespace=entry.get("namespace") or "default")
+
+
+def _load(path: str) -> dict:
+    # From the open file, not its text: PyYAML quotes a snippet of a string it cannot parse, and this file holds
+    # tokens that an error message must not carry to a run's error.
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
 
 
 def api_client(target) -> client.ApiClient:
@@ -88,12 +137,9 @@ class KubeSession:
 
     def _scrubbed(self, error: CheckError) -> CheckError:
         """Belt and braces: should a server ever echo the credentials, they still never reach a message."""
-        message = str(error)
-        for value in (self.api.configuration.api_key or {}).values():
-            token = str(value).removeprefix("Bearer ").strip()
-            if len(token) >= 8:
-                message = message.replace(token, "****")
-        return CheckError(message)
+        keys = (self.api.configuration.api_key or {}).values()
+        tokens = [str(value).removeprefix("Bearer ").strip() for value in keys]
+        return CheckError(scrub(str(error), *(token for token in tokens if len(token) >= 8)))
 
     def call(self, fn: Callable[..., T], *args: Any, doing: str, not_found: str | None = None, **kwargs: Any) -> T:
         """Call one API method with the target's timeout; failures become a CheckError naming the server."""

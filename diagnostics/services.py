@@ -7,6 +7,7 @@ worker (tasks.execute_run) or in-process for `manage.py healthcheck`.
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from diagnostics.checks import REGISTRY, CheckError, ParamError, Result, get_check
+from diagnostics.checks.base import human_seconds
 from diagnostics.models import Run, Target
 from diagnostics.playbooks import PLAYBOOKS, TRIAGE, Step
 from incidents.models import Entry
@@ -40,7 +42,9 @@ def _queue(run: Run) -> None:
 
 @transaction.atomic
 def run_request(*, incident, check: str, target, params: dict | None = None, by, batch: str = "") -> Run:
-    """Validate, write the run, put it on the timeline, and queue it once the transaction commits."""
+    """Validate, write the run and queue it once the transaction commits.
+
+    The timeline hears of it once, when it ends (run_finish); until then the panel shows its progress."""
     spec = get_check(check)
     target = _target(target)
     if target.kind != spec.kind:
@@ -50,9 +54,7 @@ def run_request(*, incident, check: str, target, params: dict | None = None, by,
     run = Run.objects.create(incident=incident, check_name=check, target=target, params=spec.clean_params(params),
                              batch=batch, requested_by=by)
     if incident is not None:
-        timeline_record(incident=incident, kind=Entry.Kind.CHECK, by=by,
-                        text=f"Requested {spec.title} ({check}) on {target.name}.",
-                        data={"run": run.pk, "check": check, "target": target.name, "event": "requested"})
+        incident_touch(incident_id=incident.pk)  # open pages show the queued run
     _queue(run)
     return run
 
@@ -97,20 +99,29 @@ def run_claim(run_id: int) -> bool:
     return bool(claimed)
 
 
-def _scrub(message: str, target: Target) -> str:
-    secret = target.secret()
-    return message.replace(secret, "****") if secret else message
+def _scrubbed(result: Result, target: Target) -> Result:
+    """A check's result with the target's secret masked wherever a server could have echoed it."""
+    def clean(value):
+        return target.scrub(value) if isinstance(value, str) else value
+
+    return Result(result.verdict, clean(result.summary), [clean(c) for c in result.columns],
+                  [[clean(v) for v in row] for row in result.rows], clean(result.text))
 
 
 def execute(check: str, target: Target, params: dict) -> tuple[str, Result | None, str]:
-    """Run one check here and now: (status, result, error). Never raises for a target's failure."""
+    """Run one check here and now: (status, result, error). Never raises for a target's failure, and nothing it
+    returns or logs carries the target's secret."""
     try:
-        return Run.Status.SUCCEEDED, REGISTRY[check].run(target, params), ""
+        return Run.Status.SUCCEEDED, _scrubbed(REGISTRY[check].run(target, params), target), ""
     except CheckError as exc:
-        return Run.Status.FAILED, None, _scrub(str(exc), target)
+        return Run.Status.FAILED, None, target.scrub(str(exc))
     except Exception as exc:
-        log.exception("check %s on target %s crashed", check, target.name)
-        return Run.Status.FAILED, None, f"The check crashed ({type(exc).__name__}); the worker log has details."
+        # Not log.exception: the traceback quotes the exception, which may quote what the server sent back.
+        log.error("check %s on target %s crashed:\n%s", check, target.name,
+                  target.scrub(traceback.format_exc()).rstrip())
+        message = " ".join(target.scrub(str(exc)).split())[:300]
+        return Run.Status.FAILED, None, (f"The check crashed ({type(exc).__name__}{': ' if message else ''}"
+                                         f"{message}); the worker log has details.")
 
 
 def run_execute(run_id: int) -> Run:
@@ -121,7 +132,7 @@ def run_execute(run_id: int) -> Run:
 
 
 def run_finish(run: Run, *, status: str, result: Result | None = None, error: str = "") -> Run:
-    """End a running run exactly once, and tell the incident's timeline how it went."""
+    """End a running run exactly once, and put the one timeline entry for it: who ran what, and how it went."""
     fields = {"status": status, "finished_at": timezone.now(), "error": error[:2000]}
     if result is not None:
         fields.update(verdict=result.verdict, summary=result.summary[:300], columns=result.columns,
@@ -133,13 +144,20 @@ def run_finish(run: Run, *, status: str, result: Result | None = None, error: st
             return Run.objects.get(pk=run.pk)  # ended already (reaped, or a duplicate)
         run.refresh_from_db()
         if run.incident_id:
-            spec = REGISTRY[run.check_name]
             timeline_record(
-                incident=run.incident, kind=Entry.Kind.CHECK, by=run.requested_by,
-                text=f"{spec.title} on {run.target.name}: {run.get_verdict_display().upper()} — {run.summary}",
+                incident=run.incident, kind=Entry.Kind.CHECK, by=run.requested_by, text=ran_text(run),
                 data={"run": run.pk, "check": run.check_name, "target": run.target.name, "event": "finished",
                       "status": run.status, "verdict": run.verdict})
     return run
+
+
+def ran_text(run: Run) -> str:
+    """'@alice ran postgres.locks on prod-db: critical — 3 sessions waiting (12 s after asking)'."""
+    who = f"@{run.requested_by.get_username()}" if run.requested_by else "Warroom"
+    outcome = "timed out" if run.status == Run.Status.TIMED_OUT else run.get_verdict_display().lower()
+    after = human_seconds((run.finished_at - run.created_at).total_seconds())
+    summary = f" — {run.summary}" if run.summary and run.summary != run.status else ""
+    return f"{who} ran {run.check_name} on {run.target.name}: {outcome}{summary} ({after} after asking)"
 
 
 def runs_reap() -> int:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from urllib3 import exceptions as http_errors
 
+from diagnostics import secrets  # a module import: secrets imports checks.base, so no names at import time
 from diagnostics.checks.base import CRITICAL, OK, WARN, Check, CheckError, Result, register, worst
 
 MAX_REDIRECTS = 3
@@ -17,15 +18,6 @@ SLOW_MS = 1000
 EXCERPT = 200
 READ_BYTES = 8192  # enough for an excerpt; a health URL that streams megabytes must not stall the check
 REDIRECTS = {301, 302, 303, 307, 308}
-
-
-def mask(url: str) -> str:
-    """A health URL with any password hidden: extra_urls are not validated like Target.url."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:****@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _why(exc: Exception, timeout: float) -> str:
@@ -66,8 +58,19 @@ class Probe:
         return [mask(self.url), self.status, self.latency_ms, self.verdict, self.excerpt, self.note]
 
 
-def probe(pool: urllib3.PoolManager, url: str, timeout: float) -> Probe:
-    """GET one URL, following at most MAX_REDIRECTS http(s) redirects, all within one timeout."""
+def mask(url: str) -> str:
+    return secrets.mask_url(url)
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def probe(pool: urllib3.PoolManager, url: str, timeout: float, token: str | None = None) -> Probe:
+    """GET one URL, following at most MAX_REDIRECTS http(s) redirects, all within one timeout.
+
+    The token goes as a bearer token to the URL's own origin only: a redirect elsewhere does not carry it."""
     result = Probe(url)
     if urlsplit(url).scheme not in ("http", "https"):
         result.verdict, result.note = CRITICAL, "not an http(s) URL"
@@ -80,8 +83,9 @@ def probe(pool: urllib3.PoolManager, url: str, timeout: float) -> Probe:
             result.verdict, result.note = CRITICAL, f"no response within {timeout:g} s"
             return result
         try:
-            response = pool.request("GET", current, redirect=False, retries=False, preload_content=False,
-                                    timeout=urllib3.Timeout(total=remaining))
+            auth = {"Authorization": f"Bearer {token}"} if token and _origin(current) == _origin(url) else {}
+            response = pool.request("GET", current, headers={**pool.headers, **auth}, redirect=False, retries=False,
+                                    preload_content=False, timeout=urllib3.Timeout(total=remaining))
         except (http_errors.HTTPError, OSError) as exc:
             result.status, result.verdict, result.note = None, CRITICAL, _why(exc, timeout)
             result.latency_ms = round((time.monotonic() - start) * 1000)
@@ -129,10 +133,11 @@ class Health(Check):
         if not urls:
             raise CheckError(f"{target} has no health URL to check")
         timeout = float(target.timeout_seconds)
+        token = target.secret()
         pool = urllib3.PoolManager(headers={"User-Agent": "warroom-health-check"})
         try:
             with ThreadPoolExecutor(max_workers=min(8, len(urls))) as executor:
-                probes = list(executor.map(lambda url: probe(pool, url, timeout), urls))
+                probes = list(executor.map(lambda url: probe(pool, url, timeout, token), urls))
         finally:
             pool.clear()
         if all(p.unreachable for p in probes):

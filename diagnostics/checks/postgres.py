@@ -36,9 +36,8 @@ def short_query(query: str | None) -> str:
 
 
 def _scrub(message: str, target) -> str:
-    secret = target.secret()
-    message = " ".join(message.split())
-    return message.replace(secret, "****") if secret else message
+    """One line, with the target's secret masked (diagnostics.secrets.scrub, through the target)."""
+    return " ".join(target.scrub(message).split())
 
 
 def _connect_error(exc: psycopg.Error, target) -> CheckError:
@@ -247,22 +246,28 @@ class Locks(Check):
             pids = sorted({pid for row in waiting for pid in row[5] or []})
             blockers = {row[0]: row[1:] for row in
                         conn.execute(BLOCKERS_SQL, {"cap": QUERY_CAP + 1, "pids": pids}).fetchall()} if pids else {}
-        rows, verdict = [], OK
-        for pid, locktype, mode, relation, seconds, blocked_by, query in waiting:
-            seconds = max(seconds or 0.0, 0.0)
-            verdict = worst(verdict, CRITICAL if seconds >= params["critical_seconds"] else WARN)
-            blocked_by = blocked_by or []
-            blocker_queries = [short_query(blockers[b][2]) if b in blockers else "" for b in blocked_by]
-            blocker_query = (blocker_queries[0] if len(blocked_by) == 1 else
-                             "\n".join(f"[{b}] {q}" for b, q in zip(blocked_by, blocker_queries, strict=True)))
-            rows.append([pid, locktype, mode, relation or "", round(seconds, 1), human_seconds(seconds),
-                         ", ".join(map(str, blocked_by)), blocker_query, short_query(query)])
-        if not rows:
-            return Result(OK, "No session is waiting on a lock", self.columns, [], "")
-        roots = sorted(set(pids) - {row[0] for row in rows})
-        summary = (f"{len(rows)} waiting on locks, longest {rows[0][5]} (pid {rows[0][0]})"
-                   + (f"; blocked by {', '.join(map(str, roots))}" if roots else ""))
-        text = "\n".join(
-            f"pid {pid}: {state or 'gone'}, transaction open {human_seconds(xact) or '?'}: {short_query(q)}"
-            for pid, (state, xact, q) in sorted(blockers.items()))
-        return Result(verdict, summary, self.columns, rows, f"Blockers:\n{text}" if text else "")
+        return locks_result(waiting, blockers, params["critical_seconds"])
+
+
+def locks_result(waiting: list[tuple], blockers: dict[int, tuple], critical_seconds: int) -> Result:
+    """The table from LOCKS_SQL's rows and BLOCKERS_SQL's by pid: any wait warns, a long one is critical."""
+    pids = sorted({pid for row in waiting for pid in row[5] or []})
+    rows, verdict = [], OK
+    for pid, locktype, mode, relation, seconds, blocked_by, query in waiting:
+        seconds = max(seconds or 0.0, 0.0)
+        verdict = worst(verdict, CRITICAL if seconds >= critical_seconds else WARN)
+        blocked_by = blocked_by or []
+        blocker_queries = [short_query(blockers[b][2]) if b in blockers else "" for b in blocked_by]
+        blocker_query = (blocker_queries[0] if len(blocked_by) == 1 else
+                         "\n".join(f"[{b}] {q}" for b, q in zip(blocked_by, blocker_queries, strict=True)))
+        rows.append([pid, locktype, mode, relation or "", round(seconds, 1), human_seconds(seconds),
+                     ", ".join(map(str, blocked_by)), blocker_query, short_query(query)])
+    if not rows:
+        return Result(OK, "No session is waiting on a lock", Locks.columns, [], "")
+    roots = sorted(set(pids) - {row[0] for row in rows})
+    summary = (f"{len(rows)} waiting on locks, longest {rows[0][5]} (pid {rows[0][0]})"
+               + (f"; blocked by {', '.join(map(str, roots))}" if roots else ""))
+    text = "\n".join(
+        f"pid {pid}: {state or 'gone'}, transaction open {human_seconds(xact) or '?'}: {short_query(q)}"
+        for pid, (state, xact, q) in sorted(blockers.items()))
+    return Result(verdict, summary, Locks.columns, rows, f"Blockers:\n{text}" if text else "")

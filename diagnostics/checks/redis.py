@@ -51,9 +51,7 @@ def _cut(text: str, limit: int = QUERY_CAP) -> str:
 
 
 def _error(exc: redis.RedisError, target) -> CheckError:
-    where, message, secret = target.display_url, " ".join(str(exc).split()), target.secret()
-    if secret:
-        message = message.replace(secret, "****")
+    where, message = target.display_url, " ".join(target.scrub(str(exc)).split())
     if isinstance(exc, redis.TimeoutError):
         return CheckError(f"Redis at {where} did not answer within {target.timeout_seconds} s ({message})")
     if isinstance(exc, redis.AuthenticationError | redis.exceptions.AuthorizationError
@@ -72,7 +70,7 @@ def connect(target) -> Iterator[redis.Redis]:
         client = redis.Redis.from_url(target.url, password=target.secret() or None, socket_connect_timeout=timeout,
                                       socket_timeout=timeout, decode_responses=True, retry=Retry(NoBackoff(), 0))
     except ValueError as exc:
-        raise CheckError(f"{target.display_url} is not a Redis URL: {exc}") from exc
+        raise CheckError(f"{target.display_url} is not a Redis URL: {target.scrub(str(exc))}") from exc
     try:
         yield client
     except redis.RedisError as exc:

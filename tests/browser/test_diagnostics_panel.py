@@ -24,4 +24,9 @@ def test_a_playbook_click_shows_spinners_then_tables_with_verdicts(celery_worker
     expect(watcher.locator(".run .verdict")).to_have_count(2, timeout=15000)
     expect(watcher.locator(".run table.result").first).to_be_visible()
     expect(watcher.locator(".run").first).to_contain_text("local-postgres")
-    expect(watcher.locator("#timeline")).to_contain_text("Connections on local-postgres")
+    # One timeline entry per check, once it has ended: who ran it, the verdict, and how long it took.
+    checks = watcher.locator("#timeline .entry-check")
+    expect(checks).to_have_count(2, timeout=15000)
+    expect(checks.filter(has_text="@responder ran postgres.connections on local-postgres: ")).to_have_count(1)
+    expect(checks.filter(has_text="@responder ran postgres.active_queries on local-postgres: ")).to_have_count(1)
+    expect(checks.filter(has_text=" after asking)")).to_have_count(2)

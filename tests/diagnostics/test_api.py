@@ -14,12 +14,12 @@ def incident(make_incident):
 
 def test_targets_show_where_but_no_credentials(api, viewer, monkeypatch):
     Target.objects.create(name="prod-db", kind="postgres", url="postgres://app@db.internal:5432/shop",
-                          secret_env="PROD_DB_PASSWORD")
+                          secret_env="WARROOM_TARGET_PROD_DB")
     body = api(viewer).get("/api/targets/").json()
     assert body == [{"name": "prod-db", "kind": "postgres", "description": "", "namespace": "default",
                      "where": "postgres://app@db.internal:5432/shop", "deployment": "", "timeout_seconds": 5,
                      "enabled": True}]
-    assert "PROD_DB_PASSWORD" not in str(body)
+    assert "WARROOM_TARGET_PROD_DB" not in str(body)
 
 
 def test_checks_list_every_runbook_check(api, viewer):

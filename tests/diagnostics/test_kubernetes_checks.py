@@ -436,8 +436,8 @@ def test_forbidden_quotes_the_server(api_server):
 
 
 def test_bearer_token_is_sent_and_never_shown(cluster, monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_KUBE_TOKEN", "s3cr3t-t0ken")
-    tgt = target(cluster.url, secret_env="WARROOM_TEST_KUBE_TOKEN")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_KUBE_TOKEN", "s3cr3t-t0ken")
+    tgt = target(cluster.url, secret_env="WARROOM_TARGET_TEST_KUBE_TOKEN")
     run("kubernetes.pods", tgt)
     assert {r.headers.get("Authorization") for r in cluster.requests()} == {"Bearer s3cr3t-t0ken"}
 
@@ -495,10 +495,10 @@ def test_black_hole_fails_within_the_timeout(check):
 
 
 def test_a_server_echoing_the_token_does_not_put_it_in_the_message(api_server, monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_KUBE_TOKEN", "s3cr3t-t0ken")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_KUBE_TOKEN", "s3cr3t-t0ken")
     api_server.react(f"get /apis/apps/v1/namespaces/{NS}/deployments/{API}", 403, {
         "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403,
         "message": "token s3cr3t-t0ken may not get deployments"})
     with pytest.raises(CheckError) as caught:
-        run("kubernetes.pods", target(api_server.url, secret_env="WARROOM_TEST_KUBE_TOKEN"))
+        run("kubernetes.pods", target(api_server.url, secret_env="WARROOM_TARGET_TEST_KUBE_TOKEN"))
     assert str(caught.value).endswith("(403 Forbidden): token **** may not get deployments")

@@ -15,7 +15,7 @@ from psycopg import errors, sql
 
 from diagnostics.checks import REGISTRY, CheckError, ParamError
 from diagnostics.checks.base import CRITICAL, OK, WARN, Result
-from diagnostics.checks.postgres import connect, human_seconds
+from diagnostics.checks.postgres import ACTIVE_SQL, Locks, connect, human_seconds, locks_result
 from diagnostics.models import Target
 from tests.workers import poll
 
@@ -34,8 +34,9 @@ def run(name: str, target: Target, **params: Any) -> Result:
 class Background:
     """Runs one statement on its own connection in a thread; keeps whatever it raised."""
 
-    def __init__(self, query: sql.Composable | str):
-        self.conn = psycopg.connect(PG_URL, autocommit=True, options="-c lock_timeout=30000 -c statement_timeout=60000")
+    def __init__(self, query: sql.Composable | str, application_name: str = "warroom-test"):
+        self.conn = psycopg.connect(PG_URL, autocommit=True, application_name=application_name,
+                                    options="-c lock_timeout=30000 -c statement_timeout=60000")
         self.pid = self.conn.info.backend_pid
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(query,), daemon=True)
@@ -126,38 +127,59 @@ def test_locks_names_the_waiter_its_blocker_and_the_blockers_query(admin, scratc
         holder.close()
 
 
+@pytest.mark.parametrize(("seconds", "verdict"), [(0.0, WARN), (59.9, WARN), (60.0, CRITICAL), (3600.0, CRITICAL)])
+def test_any_wait_warns_and_a_long_one_is_critical(seconds, verdict):
+    waiting = [(101, "relation", "AccessShareLock", "shop.orders", seconds, [202], "SELECT 1")]
+    result = locks_result(waiting, {202: ("idle in transaction", 75.0, "LOCK TABLE shop.orders")}, 60)
+    assert result.verdict == verdict
+    assert result.rows[0][6:8] == ["202", "LOCK TABLE shop.orders"]
+    assert result.summary.startswith("1 waiting on locks, longest ")
+
+
 def test_no_waiting_lock_is_ok():
-    result = run("postgres.locks", pg())
-    assert result.verdict in (OK, WARN, CRITICAL)  # other sessions on this shared server may be waiting
-    if not result.rows:
-        assert (result.verdict, result.summary) == (OK, "No session is waiting on a lock")
+    # Decided on rows, not on this shared server, where other sessions may be waiting at any moment.
+    assert locks_result([], {}, 60) == Result(OK, "No session is waiting on a lock", Locks.columns, [], "")
 
 
 # --- slow queries --------------------------------------------------------------------------------------------------
 
 
 def test_a_sleeping_query_shows_up_with_its_pid_longest_first(admin):
-    sleeper = Background("SELECT pg_sleep(60)")
-    try:
-        poll(lambda: (activity(admin, sleeper.pid) or (None,))[0] == "active", what="pg_sleep to run")
-        result = poll(lambda: (r := run("postgres.active_queries", pg(), warn_seconds=1)).verdict != OK and r,
-                      what="the query to run for a second")
+    tag = f"warroom-test-{uuid.uuid4().hex[:12]}"  # this test's own query, among whatever else the server runs
+    sleeper = Background(f"SELECT pg_sleep(60) /* {tag} */", application_name=tag)
+
+    def ours_for_a_second():
+        result = run("postgres.active_queries", pg(), warn_seconds=1, limit=200)
         row = row_for(result, "pid", sleeper.pid)
-        assert row is not None, result.rows
+        # The column is rounded to 0.1 s: over 1.0 there means at least 1.05 s, past warn_seconds for sure.
+        return row is not None and cell(result, row, "seconds") > 1 and (result, row)
+
+    try:
+        result, row = poll(ours_for_a_second, what="this test's pg_sleep to run for a second")
         assert cell(result, row, "state") == "active"
         assert cell(result, row, "wait event") == "Timeout: PgSleep"
-        assert cell(result, row, "query") == "SELECT pg_sleep(60)"
-        assert cell(result, row, "seconds") >= 1 and cell(result, row, "duration").endswith("s")
+        assert cell(result, row, "query") == f"SELECT pg_sleep(60) /* {tag} */"
+        assert cell(result, row, "application") == tag
+        assert cell(result, row, "duration").endswith("s")
+        assert result.verdict != OK  # ours alone is over warn_seconds
         seconds = [r[result.columns.index("seconds")] for r in result.rows]
         assert seconds == sorted(seconds, reverse=True)
-        # Its own backend is not listed.
-        assert not any("pg_backend_pid()" in r[result.columns.index("query")] for r in result.rows)
 
-        assert run("postgres.active_queries", pg(), warn_seconds=1, critical_seconds=1).verdict == CRITICAL
+        critical = run("postgres.active_queries", pg(), warn_seconds=1, critical_seconds=1, limit=200)
+        assert row_for(critical, "pid", sleeper.pid) is not None and critical.verdict == CRITICAL
         assert len(run("postgres.active_queries", pg(), limit=1).rows) == 1
     finally:
         sleeper.stop()
     assert isinstance(sleeper.error, errors.QueryCanceled)
+
+
+def test_the_checks_own_session_is_not_listed():
+    with connect(pg()) as conn:
+        own = conn.info.backend_pid
+        found = conn.execute(ACTIVE_SQL, {"cap": 100, "limit": 200}).fetchall()
+        everyone = conn.execute("SELECT pid FROM pg_stat_activity WHERE state <> 'idle'").fetchall()
+    assert (own,) in everyone  # active while it asks: the WHERE clause is what leaves it out
+    assert own not in [row[0] for row in found]
 
 
 def test_long_queries_are_truncated(admin):
@@ -165,7 +187,7 @@ def test_long_queries_are_truncated(admin):
     sleeper = Background(long_query)
     try:
         poll(lambda: (activity(admin, sleeper.pid) or (None,))[0] == "active", what="the long query to run")
-        result = run("postgres.active_queries", pg())
+        result = run("postgres.active_queries", pg(), limit=200)
         query = cell(result, row_for(result, "pid", sleeper.pid), "query")
         assert query.startswith("SELECT pg_sleep(60) /* xxx") and query.endswith("…") and len(query) == 501
     finally:
@@ -244,9 +266,9 @@ def black_hole() -> Iterator[int]:
 
 @pytest.mark.parametrize("name", ["postgres.connections", "postgres.active_queries", "postgres.locks"])
 def test_a_down_server_is_a_check_error_naming_the_target(name, monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_PG_PASSWORD", "pg-hunter2")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_PG_PASSWORD", "pg-hunter2")
     target = pg(f"postgres://postgres@127.0.0.1:{closed_port()}/postgres", timeout=2,
-                secret_env="WARROOM_TEST_PG_PASSWORD")
+                secret_env="WARROOM_TARGET_TEST_PG_PASSWORD")
     start = time.monotonic()
     with pytest.raises(CheckError, match="refused the connection") as raised:
         run(name, target)

@@ -83,11 +83,12 @@ def test_a_logged_command_appears_with_decoded_client_fields(client, key, log_ev
 
 
 def test_a_command_over_100_ms_is_a_warning(client):
-    client.eval(BUSY_LUA, 0)  # blocks the server ~120 ms: over the default 10 ms slow-log threshold
+    tag = f"warroom-test-{uuid.uuid4().hex[:12]}"  # other test runs on this server send the same script
+    client.eval(f"-- {tag}\n{BUSY_LUA}", 0)  # blocks the server ~120 ms: over the default 10 ms slow-log threshold
     result = run("redis.slowlog", rd(), count=128)
-    slow = [row for row in result.rows if row[result.columns.index("command")].startswith("EVAL")
-            and row[result.columns.index("duration ms")] >= 100]
-    assert slow, result.rows
+    ours = [row for row in result.rows if row[result.columns.index("command")].startswith(f"EVAL -- {tag}")]
+    assert len(ours) == 1, result.rows
+    assert ours[0][result.columns.index("duration ms")] >= 100
     assert result.verdict == WARN
 
 
@@ -193,8 +194,8 @@ def closed_port() -> int:
 
 @pytest.mark.parametrize("name", ["redis.memory", "redis.slowlog", "redis.clients"])
 def test_a_down_server_is_a_check_error_naming_the_target(name, monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_REDIS_PASSWORD", "redis-hunter2")
-    target = rd(f"redis://127.0.0.1:{closed_port()}/0", timeout=2, secret_env="WARROOM_TEST_REDIS_PASSWORD")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_REDIS_PASSWORD", "redis-hunter2")
+    target = rd(f"redis://127.0.0.1:{closed_port()}/0", timeout=2, secret_env="WARROOM_TARGET_TEST_REDIS_PASSWORD")
     start = time.monotonic()
     with pytest.raises(CheckError, match="is unreachable") as raised:
         run(name, target)
@@ -214,8 +215,8 @@ def test_a_black_holed_server_times_out_within_the_timeout():
 
 
 def test_a_wrong_password_is_denied(monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_REDIS_PASSWORD", "redis-hunter2")
-    target = rd(f"redis://warroom-no-such-user@127.0.0.1:6379/{DB}", secret_env="WARROOM_TEST_REDIS_PASSWORD")
+    monkeypatch.setenv("WARROOM_TARGET_TEST_REDIS_PASSWORD", "redis-hunter2")
+    target = rd(f"redis://warroom-no-such-user@127.0.0.1:6379/{DB}", secret_env="WARROOM_TARGET_TEST_REDIS_PASSWORD")
     with pytest.raises(CheckError, match="denied access") as raised:
         run("redis.memory", target)
     assert "redis-hunter2" not in str(raised.value)

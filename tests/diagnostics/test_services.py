@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from diagnostics import services
-from diagnostics.checks import ParamError
+from diagnostics.checks import ParamError, Result
+from diagnostics.checks.base import human_seconds
 from diagnostics.models import Run, Target
 from incidents.models import Entry
 
@@ -18,15 +19,17 @@ def incident(make_incident):
     return make_incident(title="Checkout slow", severity="SEV2", acknowledge=True)
 
 
-def test_request_writes_the_run_and_the_timeline_and_queues_on_commit(incident, pg_target, responder,
-                                                                        django_capture_on_commit_callbacks):
+def test_request_writes_the_run_and_queues_it_on_commit_but_waits_for_the_end_to_tell_the_timeline(
+        incident, pg_target, responder, django_capture_on_commit_callbacks):
+    entries, version = incident.entries.count(), incident.version
     with django_capture_on_commit_callbacks() as callbacks:
         run = services.run_request(incident=incident, check="postgres.connections", target="local-postgres",
                                    by=responder)
     assert len(callbacks) == 1  # the task is sent only once the run row is committed
     assert run.status == Run.Status.QUEUED and run.requested_by == responder
-    entry = incident.entries.latest("pk")
-    assert entry.kind == Entry.Kind.CHECK and entry.data["run"] == run.pk and entry.author == responder
+    incident.refresh_from_db()
+    assert incident.entries.count() == entries  # one entry per check, written when it ends
+    assert incident.version == version + 1  # but open pages refresh to show the queued run
 
 
 @pytest.mark.parametrize(
@@ -57,14 +60,45 @@ def test_claim_happens_once(incident, pg_target, responder):
     assert services.run_claim(run.pk) is False  # a redelivered message does nothing
 
 
-def test_execute_records_the_result_on_the_run_and_the_timeline(incident, pg_target, responder):
+def test_execute_records_the_result_on_the_run_and_one_entry_on_the_timeline(incident, pg_target, responder):
+    entries = incident.entries.count()
     run = services.run_request(incident=incident, check="postgres.connections", target=pg_target, by=responder)
     services.run_claim(run.pk)
     run = services.run_execute(run.pk)
     assert run.status == Run.Status.SUCCEEDED and run.verdict in ("ok", "warn", "critical")
     assert run.columns and run.rows and run.started_at <= run.finished_at
+    assert incident.entries.count() == entries + 1
     entry = incident.entries.latest("pk")
-    assert entry.data["event"] == "finished" and entry.data["verdict"] == run.verdict
+    assert entry.kind == Entry.Kind.CHECK and entry.author == responder
+    assert entry.data == {"run": run.pk, "check": "postgres.connections", "target": "local-postgres",
+                          "event": "finished", "status": "succeeded", "verdict": run.verdict}
+    assert entry.text == (f"@responder ran postgres.connections on local-postgres: "
+                          f"{run.get_verdict_display().lower()} — {run.summary} "
+                          f"({human_seconds((run.finished_at - run.created_at).total_seconds())} after asking)")
+
+
+def test_the_entry_reads_as_a_sentence_with_the_time_since_asking(incident, pg_target, responder):
+    run = services.run_request(incident=incident, check="postgres.locks", target=pg_target, by=responder,
+                               params={"critical_seconds": 5})
+    Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(seconds=12))
+    services.run_claim(run.pk)
+    services.run_finish(run, status=Run.Status.SUCCEEDED, result=Result("critical", "3 sessions waiting"))
+    text = incident.entries.latest("pk").text
+    assert text == "@responder ran postgres.locks on local-postgres: critical — 3 sessions waiting (12 s after asking)"
+
+
+def test_a_triage_adds_one_entry_per_check_by_the_person_who_asked(incident, pg_target, redis_target, responder):
+    entries = incident.entries.count()
+    runs = services.triage_start(incident=incident, by=responder)
+    assert incident.entries.count() == entries
+    for run in runs:
+        services.run_claim(run.pk)
+        services.run_execute(run.pk)
+    added = list(incident.entries.filter(kind=Entry.Kind.CHECK))
+    assert len(added) == len(runs) == incident.entries.count() - entries == 2
+    assert {e.author for e in added} == {responder}
+    assert sorted(e.data["run"] for e in added) == sorted(r.pk for r in runs)
+    assert all(e.text.startswith("@responder ran ") and "{" not in e.text for e in added)
 
 
 def test_a_down_target_ends_failed_with_a_clear_error(incident, down_pg_target, responder):
@@ -77,9 +111,9 @@ def test_a_down_target_ends_failed_with_a_clear_error(incident, down_pg_target, 
 
 
 def test_errors_never_carry_the_secret(incident, responder, monkeypatch):
-    monkeypatch.setenv("DIAG_PG_PASSWORD", "hunter2-very-secret")
+    monkeypatch.setenv("WARROOM_TARGET_DIAG_PG_PASSWORD", "hunter2-very-secret")
     target = Target.objects.create(name="secret-pg", kind="postgres", url="postgres://nobody@127.0.0.1:5432/x",
-                                   secret_env="DIAG_PG_PASSWORD", timeout_seconds=2)
+                                   secret_env="WARROOM_TARGET_DIAG_PG_PASSWORD", timeout_seconds=2)
     run = services.run_request(incident=incident, check="postgres.connections", target=target, by=responder)
     services.run_claim(run.pk)
     run = services.run_execute(run.pk)
@@ -112,6 +146,11 @@ def test_reaper_ends_lost_and_never_started_runs(incident, pg_target, responder,
     assert lost.status == Run.Status.TIMED_OUT and "worker was lost" in lost.error
     assert waiting.status == Run.Status.FAILED and "is the Celery worker running?" in waiting.error
     assert fresh.status == Run.Status.QUEUED
+    texts = {e.data["run"]: e.text for e in incident.entries.filter(kind=Entry.Kind.CHECK)}
+    assert set(texts) == {lost.pk, waiting.pk}  # one entry each for the ended runs, none for the waiting one
+    assert texts[lost.pk].startswith("@responder ran postgres.connections on local-postgres: timed out — No result")
+    assert texts[waiting.pk].startswith("@responder ran postgres.locks on local-postgres: error — No worker picked")
+    assert texts[waiting.pk].endswith("(1 h after asking)")
 
 
 def test_triage_runs_each_step_on_every_fitting_target(incident, pg_target, redis_target, responder):

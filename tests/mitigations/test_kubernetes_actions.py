@@ -482,8 +482,8 @@ def test_undo_refused_by_the_server_quotes_it(cluster):
 
 
 def test_the_bearer_token_goes_with_every_request(cluster, monkeypatch):
-    monkeypatch.setenv("WARROOM_TEST_KUBE_TOKEN", "s3cr3t-t0ken")
-    preview("kubernetes.rollout_undo", target(cluster.url, secret_env="WARROOM_TEST_KUBE_TOKEN"))
+    monkeypatch.setenv("WARROOM_TARGET_TEST_KUBE_TOKEN", "s3cr3t-t0ken")
+    preview("kubernetes.rollout_undo", target(cluster.url, secret_env="WARROOM_TARGET_TEST_KUBE_TOKEN"))
     assert {r.headers.get("Authorization") for r in cluster.requests()} == {"Bearer s3cr3t-t0ken"}
 
 
