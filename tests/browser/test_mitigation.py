@@ -1,6 +1,10 @@
 """Preview → confirm → progress → before/after on the timeline, with a real worker and a real HTTP Kubernetes API."""
 
 import pytest
+
+# The live server previews in this process; the kubernetes client loads its API modules lazily, which takes
+# seconds on a busy machine. A running web server has long paid that before anyone clicks: pay it here too.
+from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
 from playwright.sync_api import expect
 
 from diagnostics.models import Target
