@@ -1,4 +1,4 @@
-"""Mitigations over the API: request (with its preview), approve, confirm, follow."""
+"""Mitigations over the API: request (with its preview), approve, confirm, cancel, follow."""
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
@@ -39,7 +39,7 @@ def _mitigation(pk: int) -> Mitigation:
 
 def _data(mitigation: Mitigation, code=status.HTTP_200_OK) -> Response:
     mitigation = Mitigation.objects.select_related(
-        "target", "requested_by", "approved_by", "confirmed_by", "manifest").get(pk=mitigation.pk)
+        "target", "requested_by", "approved_by", "confirmed_by", "cancelled_by", "manifest").get(pk=mitigation.pk)
     return Response(MitigationSerializer(mitigation).data, status=code)
 
 
@@ -91,3 +91,12 @@ def confirm(request, pk: int):
     mitigation = _call(services.mitigation_confirm, mitigation=_mitigation(pk), by=request.user,
                        confirm=data.validated_data["confirm"])
     return _data(mitigation, status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(request=None, responses=MitigationSerializer)
+@api_view(["POST"])
+@permission_classes([permissions.IsAuthenticated, CanView])
+def cancel(request, pk: int):
+    """Only before a worker starts it: 409 once it runs or has ended."""
+    mitigation = _call(services.mitigation_cancel, mitigation=_mitigation(pk), by=request.user)
+    return _data(mitigation)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("mitigations/<int:pk>/", api.mitigation_detail, name="detail"),
     path("mitigations/<int:pk>/approve/", api.approve, name="approve"),
     path("mitigations/<int:pk>/confirm/", api.confirm, name="confirm"),
+    path("mitigations/<int:pk>/cancel/", api.cancel, name="cancel"),
 ]

@@ -35,6 +35,7 @@ def digest(action: str, target_id: int, params: dict) -> str:
 
 
 ACTIVE = ("queued", "running")
+CANCELLABLE = ("previewed", "queued")  # before a worker claims it; a running change is followed to its end
 
 
 class Mitigation(models.Model):
@@ -54,8 +55,9 @@ class Mitigation(models.Model):
     manifest = models.ForeignKey(MaintenanceManifest, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREVIEWED)
-    # One action at a time per deployment: the partial unique constraint below holds it.
-    lock_key = models.CharField(max_length=300)
+    # One change at a time per deployment: the partial unique constraint below holds it. Empty for actions that
+    # only read (following a rollout), which take no slot.
+    lock_key = models.CharField(max_length=300, blank=True)
     preview = models.JSONField(default=dict, blank=True)
     outcome = models.JSONField(default=dict, blank=True)
     rollout = models.JSONField(default=dict, blank=True, help_text="Latest rollout status: state, message, counts")
@@ -71,6 +73,8 @@ class Mitigation(models.Model):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -81,7 +85,7 @@ class Mitigation(models.Model):
             ("execute_mitigation", "Can approve and execute mitigations"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["lock_key"], condition=Q(status__in=ACTIVE),
+            models.UniqueConstraint(fields=["lock_key"], condition=Q(status__in=ACTIVE) & ~Q(lock_key=""),
                                     name="one_active_mitigation_per_deployment"),
         ]
         indexes = [models.Index(fields=["incident", "-created_at"])]
@@ -93,7 +97,15 @@ class Mitigation(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE
 
+    def approval_expired(self, now) -> bool:
+        """The one expiry rule: an approval is good strictly before approval_expires_at."""
+        return self.approval_expires_at is None or self.approval_expires_at <= now
+
+    def approval_valid_at(self, now) -> bool:
+        """Approved, for exactly these parameters, and not expired at `now`."""
+        return bool(self.approved_by_id and self.approved_digest == self.params_digest
+                    and not self.approval_expired(now))
+
     @property
     def approval_valid(self) -> bool:
-        return bool(self.approved_by_id and self.approved_digest == self.params_digest
-                    and self.approval_expires_at and self.approval_expires_at > timezone.now())
+        return self.approval_valid_at(timezone.now())

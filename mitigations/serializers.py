@@ -9,6 +9,7 @@ class MitigationSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username")
     approved_by = serializers.CharField(source="approved_by.username", default=None)
     confirmed_by = serializers.CharField(source="confirmed_by.username", default=None)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
     approval_valid = serializers.BooleanField(read_only=True)
     manifest_version = serializers.IntegerField(source="manifest.version", default=None)
     incident = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -18,7 +19,7 @@ class MitigationSerializer(serializers.ModelSerializer):
         fields = ["id", "incident", "action", "target", "deployment", "params", "manifest_version", "status",
                   "preview", "outcome", "rollout", "error", "requested_by", "created_at", "approved_by",
                   "approved_at", "approval_expires_at", "approval_valid", "confirmed_by", "confirmed_at",
-                  "started_at", "finished_at"]
+                  "cancelled_by", "started_at", "finished_at"]
         read_only_fields = fields
 
 

@@ -2,12 +2,15 @@
 
 The web process sends only dry runs; the real change and the rollout follow-up
 run on a Celery worker. Each step is on the incident's timeline with who and when.
+Who may take which step is decided by the check_… functions here, which the writes
+and the incident page's panel both call, so a button shows exactly when its write would pass.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,11 +20,15 @@ from django.utils import timezone
 from diagnostics.models import Target
 from incidents.models import Entry
 from incidents.services import incident_touch, timeline_record
-from mitigations.actions import ActionError, ActionParamError, Outcome, Progress, get_action
-from mitigations.models import MaintenanceManifest, Mitigation, digest
+from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
+from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
 from mitigations.permissions import can_execute, can_preview
 
 log = logging.getLogger(__name__)
+
+# Severity levels at or below this (SEV1, SEV2) need two commanders for a destructive action.
+APPROVAL_SEVERITY_LEVEL = 2
+COMMANDERS_ONLY = "Only commanders approve, execute and cancel mitigations."
 
 
 class MitigationError(Exception):
@@ -46,8 +53,111 @@ def _target(name_or_target) -> Target:
 
 
 def needs_approval(mitigation: Mitigation) -> bool:
-    """Destructive actions on SEV1/SEV2 incidents need a second commander."""
-    return get_action(mitigation.action).destructive and mitigation.incident.severity.level <= 2
+    """Destructive actions on SEV1/SEV2 incidents need a second commander. An unknown action counts as destructive."""
+    spec = REGISTRY.get(mitigation.action)
+    destructive = spec.destructive if spec else True
+    return destructive and mitigation.incident.severity.level <= APPROVAL_SEVERITY_LEVEL
+
+
+def in_words(mitigation: Mitigation) -> str:
+    """What a mitigation does, as a sentence's object: "roll back bharatcart-api to the previous revision".
+
+    Every text mitigations write (timeline, panel, errors) names an action this way, never by its code or params.
+    """
+    spec = REGISTRY.get(mitigation.action)
+    deployment = mitigation.target.deployment
+    if spec is None:
+        return f"an unknown action on {deployment}"
+    params = spec.params_in_words(mitigation.params or {})
+    manifest = f" with maintenance manifest v{mitigation.manifest.version}" if mitigation.manifest_id else ""
+    return " ".join(filter(None, [spec.doing.format(deployment=deployment), params])) + manifest
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# --- who may take which step: asked by the writes below and by the panel ---------------------------------------------
+
+def check_approve(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
+    """A second commander, not the one who prepared it, vouches for these exact parameters."""
+    if not can_execute(by):
+        raise PermissionDenied(COMMANDERS_ONLY)
+    if mitigation.status != Mitigation.Status.PREVIEWED:
+        raise MitigationError(f"It is {mitigation.get_status_display().lower()}; nothing to approve.")
+    if not needs_approval(mitigation):
+        raise MitigationError(f"{mitigation.incident.severity.name}: this action needs no approval; "
+                              "a commander can execute it.")
+    if mitigation.requested_by_id == by.pk:
+        raise MitigationError("You prepared this: another commander must approve it.")
+    if mitigation.approval_valid_at(now or timezone.now()):
+        raise MitigationError(f"Already approved by {_who(mitigation.approved_by)} until "
+                              f"{timezone.localtime(mitigation.approval_expires_at):%H:%M}.")
+
+
+def check_execute(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
+    """On SEV1/SEV2 a destructive action takes two people: whoever approved it cannot also execute it."""
+    if not can_execute(by):
+        raise PermissionDenied(COMMANDERS_ONLY)
+    if mitigation.status != Mitigation.Status.PREVIEWED:
+        who = f" by {_who(mitigation.confirmed_by)}" if mitigation.confirmed_by_id else ""
+        raise MitigationError(f"Already {mitigation.get_status_display().lower()}{who}: it runs once.")
+    if needs_approval(mitigation):
+        if not mitigation.approved_by_id:
+            raise MitigationError(f"{mitigation.incident.severity.name}: a destructive action needs a second "
+                                  "commander's approval first.")
+        if mitigation.approved_digest != mitigation.params_digest:
+            raise MitigationError("The parameters changed after the approval: it no longer applies.")
+        if mitigation.approval_expired(now or timezone.now()):
+            raise MitigationError("The approval has expired: ask for a new one.")
+        if mitigation.approved_by_id == by.pk:
+            raise MitigationError("You approved this: another commander must execute it.")
+
+
+def check_cancel(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
+    """Only before a worker starts it: a change under way is followed to its end, never cut half-way."""
+    if not can_execute(by):
+        raise PermissionDenied(COMMANDERS_ONLY)
+    if mitigation.status == Mitigation.Status.RUNNING:
+        raise MitigationError("It is running: a change under way cannot be cancelled. Follow it to its end, "
+                              "then undo it if needed.")
+    if mitigation.status not in CANCELLABLE:
+        raise MitigationError(f"It already ended ({mitigation.get_status_display().lower()}): nothing to cancel.")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The steps one person may take on one mitigation now, and a sentence for each step they may not."""
+
+    approve: bool = False
+    execute: bool = False
+    cancel: bool = False
+    reasons: tuple[str, ...] = ()
+
+
+def mitigation_allowed_actions(mitigation: Mitigation, user, *, now: datetime | None = None) -> Allowed:
+    """Ask the same checks the writes use; only steps that make sense in its state are asked about."""
+    now = now or timezone.now()
+    steps = {}
+    if mitigation.status == Mitigation.Status.PREVIEWED:
+        if needs_approval(mitigation) and not mitigation.approval_valid_at(now):
+            steps["approve"] = check_approve
+        steps["execute"] = check_execute
+    if mitigation.status in CANCELLABLE:
+        steps["cancel"] = check_cancel
+    allowed, reasons = {}, []
+    for step, check in steps.items():
+        try:
+            check(mitigation, user, now=now)
+        except (PermissionDenied, MitigationError) as exc:
+            if str(exc) not in reasons:
+                reasons.append(str(exc))
+        else:
+            allowed[step] = True
+    return Allowed(**allowed, reasons=tuple(reasons))
+
+
+# --- the writes ------------------------------------------------------------------------------------------------------
 
 
 def _manifest(action: str, target: Target) -> MaintenanceManifest | None:
@@ -65,8 +175,12 @@ def _note(mitigation: Mitigation, text: str, by, **data) -> None:
                           **data})
 
 
+def _value(value) -> str:
+    return "none" if value is None else str(value)
+
+
 def _describe(outcome: Outcome) -> str:
-    changes = "; ".join(f"{c.what}: {c.before} → {c.after}" for c in outcome.changes)
+    changes = "; ".join(f"{c.what}: {_value(c.before)} → {_value(c.after)}" for c in outcome.changes)
     return outcome.summary + (f" ({changes})" if changes else "")
 
 
@@ -82,11 +196,13 @@ def mitigation_request(*, incident, action: str, target, params: dict | None, by
     manifest = _manifest(action, target)
     mitigation = Mitigation(incident=incident, action=action, target=target, params=params, requested_by=by,
                             params_digest=digest(action, target.pk, params), manifest=manifest,
-                            lock_key=f"{target.pk}:{target.namespace}/{target.deployment}")
+                            # watching is not acting: only a change takes the deployment's one slot
+                            lock_key=f"{target.pk}:{target.namespace}/{target.deployment}" if spec.changes_cluster
+                            else "")
     if not spec.changes_cluster:  # rollout status only reads: straight to a worker
         mitigation.status = Mitigation.Status.QUEUED
         mitigation.confirmed_by, mitigation.confirmed_at = by, timezone.now()
-        return _queue(mitigation, text=f"{_who(by)} asked to follow the rollout of {target.deployment}.", by=by)
+        return _queue(mitigation, text=f"{_who(by)} asked to {in_words(mitigation)}.", by=by)
     try:
         preview = spec.preview(target, params, manifest=manifest.yaml if manifest else None)
     except ActionError as exc:
@@ -94,7 +210,8 @@ def mitigation_request(*, incident, action: str, target, params: dict | None, by
             mitigation.status, mitigation.error = Mitigation.Status.FAILED, str(exc)
             mitigation.finished_at = timezone.now()
             mitigation.save()
-            _note(mitigation, f"Preview of {spec.title.lower()} on {target.name} failed: {exc}", by, event="preview")
+            _note(mitigation, f"The preview of {_who(by)}'s request to {in_words(mitigation)} failed: {exc}", by,
+                  event="preview")
         raise MitigationError(f"Preview failed: {exc}") from exc
     mitigation.preview = preview.as_dict()
     with transaction.atomic():
@@ -102,80 +219,76 @@ def mitigation_request(*, incident, action: str, target, params: dict | None, by
             mitigation.status, mitigation.finished_at = Mitigation.Status.SUCCEEDED, timezone.now()
             mitigation.outcome = mitigation.preview
         mitigation.save()
-        _note(mitigation, f"{_who(by)} previewed {spec.title.lower()} on {target.name}: {_describe(preview)}"
+        _note(mitigation, f"{_who(by)} previewed how to {in_words(mitigation)}: {_describe(preview)}."
               + (" Nothing to do." if preview.noop else ""), by, event="preview", preview=mitigation.preview)
     return mitigation
 
 
-@transaction.atomic
+def _not_previewed(mitigation: Mitigation) -> MitigationError:
+    return MitigationError(f"It is {mitigation.get_status_display().lower()}; start a new one instead.")
+
+
 def mitigation_change_params(*, mitigation: Mitigation, params: dict | None, by) -> Mitigation:
-    """New parameters mean a new preview, and void any approval given for the old ones."""
-    mitigation = Mitigation.objects.select_for_update().select_related("target", "incident").get(pk=mitigation.pk)
+    """New parameters mean a new preview, and void any approval given for the old ones.
+
+    The dry run is a network call, so it runs before the row is locked; under the lock we then make sure
+    nobody confirmed, cancelled or changed it meanwhile.
+    """
     if not can_preview(by):
         raise PermissionDenied("Your role cannot prepare mitigations.")
-    if mitigation.status != Mitigation.Status.PREVIEWED:
-        raise MitigationError(f"It is {mitigation.get_status_display().lower()}; start a new one instead.")
-    spec = get_action(mitigation.action)
-    params = spec.clean_params(mitigation.target, params)
+    seen = Mitigation.objects.select_related("target", "manifest").get(pk=mitigation.pk)
+    if seen.status != Mitigation.Status.PREVIEWED:
+        raise _not_previewed(seen)
+    spec = get_action(seen.action)
+    params = spec.clean_params(seen.target, params)
     try:
-        preview = spec.preview(mitigation.target, params,
-                               manifest=mitigation.manifest.yaml if mitigation.manifest else None)
+        preview = spec.preview(seen.target, params, manifest=seen.manifest.yaml if seen.manifest else None)
     except ActionError as exc:
         raise MitigationError(f"Preview failed: {exc}") from exc
-    voided = mitigation.approval_valid or bool(mitigation.approved_by_id)
-    mitigation.params, mitigation.preview = params, preview.as_dict()
-    mitigation.params_digest = digest(mitigation.action, mitigation.target_id, params)
-    mitigation.save(update_fields=["params", "preview", "params_digest"])
-    _note(mitigation, f"{_who(by)} changed the parameters: {_describe(preview)}"
-          + (" The earlier approval no longer applies." if voided else ""), by, event="params", params=params)
+    with transaction.atomic():
+        mitigation = Mitigation.objects.select_for_update(of=("self",)).select_related(
+            "target", "incident", "manifest").get(pk=seen.pk)
+        if mitigation.status != Mitigation.Status.PREVIEWED:
+            raise _not_previewed(mitigation)
+        if mitigation.params_digest != seen.params_digest:
+            raise MitigationError("Someone else changed the parameters meanwhile: look at the new preview first.")
+        voided = bool(mitigation.approved_by_id)
+        mitigation.params, mitigation.preview = params, preview.as_dict()
+        mitigation.params_digest = digest(mitigation.action, mitigation.target_id, params)
+        mitigation.save(update_fields=["params", "preview", "params_digest"])
+        _note(mitigation, f"{_who(by)} changed it to {in_words(mitigation)}: {_describe(preview)}."
+              + (" The earlier approval no longer applies." if voided else ""), by, event="params", params=params)
     return mitigation
 
 
 @transaction.atomic
 def mitigation_approve(*, mitigation: Mitigation, by) -> Mitigation:
     """A second commander vouches for these exact parameters, for a limited time."""
-    if not can_execute(by):
-        raise PermissionDenied("Only commanders approve mitigations.")
-    mitigation = Mitigation.objects.select_for_update().select_related("target", "incident").get(pk=mitigation.pk)
-    if mitigation.status != Mitigation.Status.PREVIEWED:
-        raise MitigationError(f"It is {mitigation.get_status_display().lower()}; nothing to approve.")
-    if mitigation.requested_by_id == by.pk:
-        raise MitigationError("A second commander must approve: you prepared this one.")
+    mitigation = Mitigation.objects.select_for_update(of=("self",)).select_related(
+        "target", "incident__severity", "manifest", "approved_by").get(pk=mitigation.pk)
     now = timezone.now()
+    check_approve(mitigation, by, now=now)
     mitigation.approved_by, mitigation.approved_at = by, now
     mitigation.approved_digest = mitigation.params_digest
     mitigation.approval_expires_at = now + timedelta(minutes=settings.MITIGATION_APPROVAL_MINUTES)
     mitigation.save(update_fields=["approved_by", "approved_at", "approved_digest", "approval_expires_at"])
-    _note(mitigation, f"{_who(by)} approved {mitigation.action} with {mitigation.params or 'no parameters'} "
-          f"(valid {settings.MITIGATION_APPROVAL_MINUTES} min).", by, event="approved")
+    _note(mitigation, f"{_who(by)} approved: {in_words(mitigation)}, valid for "
+          f"{settings.MITIGATION_APPROVAL_MINUTES} min.", by, event="approved")
     return mitigation
 
 
 def mitigation_confirm(*, mitigation: Mitigation, by, confirm: str) -> Mitigation:
     """The commander types the deployment's name; the change goes to a worker once, and only once."""
-    if not can_execute(by):
-        raise PermissionDenied("Only commanders execute mitigations.")
     with transaction.atomic():
-        mitigation = Mitigation.objects.select_for_update().select_related("target", "incident__severity").get(
-            pk=mitigation.pk)
-        if mitigation.status != Mitigation.Status.PREVIEWED:
-            who = f" by {_who(mitigation.confirmed_by)}" if mitigation.confirmed_by_id else ""
-            raise MitigationError(f"Already {mitigation.get_status_display().lower()}{who}: it runs once.")
+        mitigation = Mitigation.objects.select_for_update(of=("self",)).select_related(
+            "target", "incident__severity", "manifest", "approved_by", "confirmed_by").get(pk=mitigation.pk)
+        check_execute(mitigation, by)
         if (confirm or "").strip() != mitigation.target.deployment:
             raise ValidationError({"confirm": f"Type the deployment name, {mitigation.target.deployment}, to confirm."})
-        if needs_approval(mitigation):
-            if not mitigation.approved_by_id:
-                raise MitigationError(f"{mitigation.incident.severity.name}: a destructive action needs a second "
-                                      "commander's approval first.")
-            if mitigation.approved_digest != mitigation.params_digest:
-                raise MitigationError("The parameters changed after the approval: it no longer applies.")
-            if mitigation.approval_expires_at <= timezone.now():
-                raise MitigationError("The approval has expired: ask for a new one.")
         mitigation.status = Mitigation.Status.QUEUED
         mitigation.confirmed_by, mitigation.confirmed_at = by, timezone.now()
         approved = f" (approved by {_who(mitigation.approved_by)})" if mitigation.approved_by_id else ""
-        return _queue(mitigation, text=f"{_who(by)} confirmed {mitigation.action} on {mitigation.target.deployment}"
-                      f"{approved}.", by=by)
+        return _queue(mitigation, text=f"{_who(by)} confirmed: {in_words(mitigation)}{approved}.", by=by)
 
 
 def _queue(mitigation: Mitigation, *, text: str, by) -> Mitigation:
@@ -187,13 +300,33 @@ def _queue(mitigation: Mitigation, *, text: str, by) -> Mitigation:
             with transaction.atomic():
                 mitigation.save()
         except IntegrityError:
-            busy = (Mitigation.objects.filter(lock_key=mitigation.lock_key, status__in=["queued", "running"])
-                    .select_related("confirmed_by").first())
-            what = (f"{busy.action} by {_who(busy.confirmed_by)} is {busy.status} since "
-                    f"{timezone.localtime(busy.confirmed_at):%H:%M:%S}") if busy else "another action is running"
+            busy = (Mitigation.objects.filter(lock_key=mitigation.lock_key, status__in=ACTIVE)
+                    .select_related("target", "manifest", "confirmed_by").first())
+            what = (f"{in_words(busy)}, confirmed by {_who(busy.confirmed_by)}, is "
+                    f"{busy.get_status_display().lower()} since {timezone.localtime(busy.confirmed_at):%H:%M:%S}"
+                    ) if busy else "another action is running"
             raise MitigationError(f"{mitigation.target.deployment} is busy: {what}. One action at a time.") from None
         _note(mitigation, text, by, event="confirmed")
         transaction.on_commit(lambda: execute_mitigation.delay(mitigation.pk))
+    return mitigation
+
+
+def mitigation_cancel(*, mitigation: Mitigation, by) -> Mitigation:
+    """Stop a previewed or queued mitigation before a worker starts it.
+
+    A conditional UPDATE, like the worker's claim: whichever of the two lands first wins, the other finds
+    the status moved on and does nothing.
+    """
+    check_cancel(mitigation, by)
+    with transaction.atomic():
+        if not Mitigation.objects.filter(pk=mitigation.pk, status__in=CANCELLABLE).update(
+                status=Mitigation.Status.CANCELLED, cancelled_by=by, finished_at=timezone.now()):
+            current = Mitigation.objects.get(pk=mitigation.pk)
+            check_cancel(current, by)  # says why: a worker took it, or someone ended it, meanwhile
+            raise MitigationError(f"It is {current.get_status_display().lower()}: nothing to cancel.")
+        mitigation = Mitigation.objects.select_related("target", "incident", "manifest").get(pk=mitigation.pk)
+        _note(mitigation, f"{_who(by)} cancelled: {in_words(mitigation)}. Nothing was changed.", by,
+              event="cancelled")
     return mitigation
 
 
@@ -225,12 +358,12 @@ def mitigation_execute(mitigation_id: int) -> Mitigation:
                                    manifest=mitigation.manifest.yaml if mitigation.manifest else None)
         except ActionError as exc:
             return finish(mitigation, Mitigation.Status.FAILED, error=str(exc),
-                           text=f"{spec.title} on {mitigation.target.name} failed: {exc}")
+                           text=f"{_sentence(in_words(mitigation))} failed: {exc}")
         Mitigation.objects.filter(pk=mitigation.pk).update(outcome=outcome.as_dict())
         _note(mitigation, f"Executed: {_describe(outcome)}", None, event="executed",
               before=outcome.before, after=outcome.after)
         if not outcome.follow_rollout:
-            return finish(mitigation, Mitigation.Status.SUCCEEDED, text=f"{spec.title} done.")
+            return finish(mitigation, Mitigation.Status.SUCCEEDED, text=f"{_sentence(in_words(mitigation))}: done.")
 
     def progress(p: Progress) -> None:
         Mitigation.objects.filter(pk=mitigation.pk).update(rollout=vars(p))
@@ -246,11 +379,36 @@ def mitigation_execute(mitigation_id: int) -> Mitigation:
     return finish(mitigation, Mitigation.Status.FAILED, error=final.message, text=f"Rollout failed: {final.message}")
 
 
-def mitigations_reap() -> int:
-    """End mitigations whose worker was lost, so none stays running for ever."""
-    limit = timezone.now() - timedelta(seconds=settings.MITIGATION_ROLLOUT_SECONDS + 120)
-    stale = Mitigation.objects.filter(status=Mitigation.Status.RUNNING, started_at__lt=limit).select_related("target")
+def mitigation_expire(*, mitigation_id: int, now: datetime | None = None) -> bool:
+    """End a queued mitigation no worker took (its message was lost, or no worker runs), freeing its deployment.
+
+    Conditional, like the worker's claim: a worker that takes it at this very moment keeps it.
+    """
+    wait = settings.MITIGATION_QUEUE_TIMEOUT
+    error = (f"No worker picked this up within {wait} s, so nothing was changed: is the Celery worker running? "
+             "Confirm it again once it is.")
+    with transaction.atomic():
+        if not Mitigation.objects.filter(pk=mitigation_id, status=Mitigation.Status.QUEUED).update(
+                status=Mitigation.Status.FAILED, error=error, finished_at=now or timezone.now()):
+            return False
+        mitigation = Mitigation.objects.select_related("target", "incident", "manifest").get(pk=mitigation_id)
+        _note(mitigation, f"{_sentence(in_words(mitigation))}: failed, no worker picked it up within {wait} s. "
+              "Nothing was changed; the deployment is free again.", None, event="finished",
+              status=Mitigation.Status.FAILED)
+    return True
+
+
+def mitigations_reap(*, now: datetime | None = None) -> int:
+    """Beat's sweep: nothing holds a deployment for ever, neither a lost worker nor a message nobody picked up."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.MITIGATION_ROLLOUT_SECONDS + 120)
+    stale = Mitigation.objects.filter(status=Mitigation.Status.RUNNING, started_at__lt=limit).select_related(
+        "target", "manifest")
     for mitigation in stale:
         finish(mitigation, Mitigation.Status.FAILED, error="The worker was lost; check the deployment by hand.",
-                text=f"{mitigation.action}: no result, the worker was lost. Check the deployment's state.")
-    return len(stale)
+               text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
+               "Check the deployment's state.")
+    wait = timedelta(seconds=settings.MITIGATION_QUEUE_TIMEOUT)
+    unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait)
+    reaped = sum(mitigation_expire(mitigation_id=pk, now=now) for pk in unclaimed.values_list("pk", flat=True))
+    return len(stale) + reaped

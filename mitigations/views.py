@@ -1,4 +1,7 @@
-"""Incident-page buttons for mitigations. Same services and answers as every incident action."""
+"""Incident-page buttons for mitigations. Same services and answers as every incident action.
+
+URL names are mitigations:<step> (request, approve, confirm, cancel), as in the API (mitigations-api:<step>).
+"""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
@@ -73,3 +76,9 @@ def confirm(request, pk: int, mitigation_pk: int):
     incident, mitigation = _mitigation(request, pk, mitigation_pk)
     return _act(request, incident, services.mitigation_confirm, mitigation=mitigation,
                 confirm=request.POST.get("confirm", ""))
+
+
+@require_POST
+def cancel(request, pk: int, mitigation_pk: int):
+    incident, mitigation = _mitigation(request, pk, mitigation_pk)
+    return _act(request, incident, services.mitigation_cancel, mitigation=mitigation)

@@ -221,5 +221,7 @@ TRIAGE_MINUTES = 5
 # --- Mitigations ---------------------------------------------------------------------------------
 MITIGATION_APPROVAL_MINUTES = env_int("WARROOM_APPROVAL_MINUTES", 15, minimum=1)
 MITIGATION_ROLLOUT_SECONDS = env_int("WARROOM_ROLLOUT_SECONDS", 300, minimum=10)
+# A confirmed mitigation no worker has taken by then ends as failed, freeing its deployment.
+MITIGATION_QUEUE_TIMEOUT = env_int("WARROOM_MITIGATION_QUEUE_TIMEOUT", 300, minimum=30)
 # The runbook's "Scale database (Contact DBA team)": who to call, shown instead of an action.
 DBA_CONTACT = env_str("WARROOM_DBA_CONTACT", "the DBA team (@dba)")

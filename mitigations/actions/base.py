@@ -56,6 +56,13 @@ class Action:
     runbook: ClassVar[str]  # e.g. "kubectl rollout undo deployment/X"
     destructive: ClassVar[bool] = False  # on SEV1/SEV2 needs a second commander's approval
     changes_cluster: ClassVar[bool] = True  # False for rollout_status: nothing to preview or confirm
+    doing: ClassVar[str]  # what it does to {deployment}, in words, e.g. "roll back {deployment}"
+
+    def params_in_words(self, params: dict) -> str:
+        """The parameters as a person says them ("to 10 replicas"); empty when the action takes none."""
+        words = ", ".join(f"{key.replace('_', ' ')} {'none' if value is None else value}"
+                          for key, value in sorted(params.items()))
+        return f"with {words}" if words else ""
 
     def clean_params(self, target, raw: dict | None) -> dict:
         """Known params, typed, within the target's bounds; ActionParamError otherwise."""

@@ -454,6 +454,11 @@ class RolloutUndo(Action):
     title = "Roll back deployment"
     runbook = "kubectl rollout undo deployment/bharatcart-api"
     destructive = True
+    doing = "roll back {deployment}"
+
+    def params_in_words(self, params: dict) -> str:
+        revision = params.get("to_revision")
+        return "to the previous revision" if revision is None else f"to revision {revision}"
 
     def clean_params(self, target, raw: dict | None) -> dict:
         raw = raw or {}
@@ -508,6 +513,11 @@ class Scale(Action):
     title = "Scale deployment"
     runbook = "kubectl scale deployment/bharatcart-api --replicas=10"
     destructive = False
+    doing = "scale {deployment}"
+
+    def params_in_words(self, params: dict) -> str:
+        replicas = params.get("replicas")
+        return f"to {replicas} replica{'' if replicas == 1 else 's'}"
 
     def clean_params(self, target, raw: dict | None) -> dict:
         raw = raw or {}
@@ -590,6 +600,7 @@ class _Maintenance(Action):
 class MaintenanceOn(_Maintenance):
     name = "kubernetes.maintenance_on"
     title = "Turn maintenance mode on"
+    doing = "turn maintenance mode on for {deployment}"
     runbook = "kubectl apply -f k8s/maintenance-mode.yaml"
 
     def _run(self, target, manifest: str | None, *, dry_run: bool) -> Outcome:
@@ -617,6 +628,7 @@ class MaintenanceOn(_Maintenance):
 class MaintenanceOff(_Maintenance):
     name = "kubernetes.maintenance_off"
     title = "Turn maintenance mode off"
+    doing = "turn maintenance mode off for {deployment}"
     runbook = "kubectl delete -f k8s/maintenance-mode.yaml"
 
     def _run(self, target, manifest: str | None, *, dry_run: bool) -> Outcome:
@@ -659,6 +671,7 @@ class MaintenanceOff(_Maintenance):
 class RolloutStatus(Action):
     name = "kubernetes.rollout_status"
     title = "Follow the rollout"
+    doing = "follow the rollout of {deployment}"
     runbook = "kubectl rollout status deployment/bharatcart-api"
     changes_cluster = False
 

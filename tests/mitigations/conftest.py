@@ -7,8 +7,10 @@ deployment's status at once after a real write, as a healthy deployment controll
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import kmock
@@ -36,10 +38,16 @@ def _snapshot(objects, key) -> dict | None:
 
 
 class ClusterEmulator(kmock.KubernetesEmulator):
+    # Called (in a thread, with the request) while a dry run is on the wire, before it is answered: lets a test
+    # look at, or change, the database while a service waits for the API server.
+    on_dry_run: Callable[[kmock.Request], None] | None = None
+
     async def _handle(self, request: kmock.Request):
         key = (request.resource, request.namespace, request.name)
         write = request.method != kmock.method.GET and request.name
         dry = write and request.params.get("dryRun") == "All"
+        if dry and self.on_dry_run:
+            await asyncio.to_thread(self.on_dry_run, request)
         async with self._lock:
             before = _snapshot(self.objects, key) if write else None
             if (request.method == kmock.method.PATCH and request.name and not request.subresource
@@ -71,6 +79,12 @@ class Cluster(KubeServer):
         server = kmock.Server(emulator)
         await server.__aenter__()
         return emulator, server
+
+    def on_dry_run(self, hook: Callable[[kmock.Request], None] | None) -> None:
+        def set_hook(emulator):
+            emulator.on_dry_run = hook
+
+        self.call(set_hook)
 
     def deployment(self) -> dict:
         return self.call(lambda emulator: _snapshot(emulator.objects, (DEPLOYMENTS, NS, API)))
@@ -107,3 +121,18 @@ def down_k8s_target(db):
 @pytest.fixture
 def maintenance_manifest() -> str:
     return (FIXTURES / "maintenance-mode.yaml").read_text()
+
+
+@pytest.fixture
+def third_commander(runbook):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username="marshal", password="marshal-password")
+    user.groups.add(Group.objects.get(name="commander"))
+    return user
+
+
+@pytest.fixture
+def incident_at(make_incident):
+    """An acknowledged incident of the given severity: incident_at("SEV2")."""
+    return lambda name: make_incident(title=f"{name} incident", severity=name, acknowledge=True)

@@ -1,7 +1,9 @@
 """The mitigations API: request with its preview, approve, confirm, read; errors as JSON."""
 
 import pytest
+from django.urls import reverse
 
+from mitigations import services
 from mitigations.models import Mitigation
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +79,42 @@ def test_responder_previews_but_cannot_confirm_or_approve(api, cluster, k8s_targ
 def test_viewer_reads_but_cannot_request(api, k8s_target, viewer, sev1):
     assert api(viewer).get(f"/api/incidents/{sev1.pk}/mitigations/").status_code == 200
     assert request_undo(api, viewer, sev1).status_code == 403
+
+
+# --- cancel -------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def previewed(cluster, k8s_target, commander, sev1):
+    return services.mitigation_request(incident=sev1, action="kubernetes.scale", target=k8s_target,
+                                       params={"replicas": 5}, by=commander)
+
+
+def cancel_url(mitigation) -> str:
+    return reverse("mitigations-api:cancel", kwargs={"pk": mitigation.pk})
+
+
+@pytest.mark.parametrize(("who", "status"), [("commander", 200), ("responder", 403), ("viewer", 403),
+                                             ("outsider", 403), ("anonymous", 401)])
+def test_who_may_cancel_over_the_api(api, people, previewed, who, status):
+    response = api(people[who]).post(cancel_url(previewed))
+    assert response.status_code == status, response.json()
+    assert response.json()["status" if status == 200 else "detail"]
+    expected = Mitigation.Status.CANCELLED if status == 200 else Mitigation.Status.PREVIEWED
+    assert Mitigation.objects.get(pk=previewed.pk).status == expected
+
+
+def test_cancel_answers_with_who_cancelled(api, commander, previewed):
+    body = api(commander).post(cancel_url(previewed)).json()
+    assert body["status"] == "cancelled" and body["cancelled_by"] == "commander"
+
+
+def test_cancel_of_a_running_one_is_409(api, commander, previewed, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        services.mitigation_confirm(mitigation=previewed, by=commander, confirm="bharatcart-api")
+    services.mitigation_claim(previewed.pk)
+    response = api(commander).post(cancel_url(previewed))
+    assert response.status_code == 409 and "cannot be cancelled" in response.json()["detail"]
+
+
+def test_cancel_of_an_unknown_mitigation_is_404(api, commander, db):
+    assert api(commander).post(reverse("mitigations-api:cancel", kwargs={"pk": 999999})).status_code == 404

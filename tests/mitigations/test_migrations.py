@@ -1,0 +1,29 @@
+"""Migration 0004: a rollout being followed when it is applied gives the deployment's slot back."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from mitigations.models import Mitigation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BEFORE = [("mitigations", "0003_mitigation_cancelled_by")]
+AFTER = [("mitigations", "0004_watching_takes_no_slot")]
+
+
+def migrate(to) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(to)
+
+
+def test_a_followed_rollout_frees_the_slot_it_held(k8s_target, make_incident, commander):
+    incident = make_incident(severity="SEV2", acknowledge=True)
+    migrate(BEFORE)
+    try:
+        following = Mitigation.objects.create(
+            incident=incident, action="kubernetes.rollout_status", target=k8s_target, params={}, params_digest="-",
+            requested_by=commander, status=Mitigation.Status.RUNNING, lock_key=f"{k8s_target.pk}:default/api")
+    finally:
+        migrate(AFTER)
+    assert Mitigation.objects.get(pk=following.pk).lock_key == ""
