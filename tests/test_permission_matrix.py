@@ -84,11 +84,13 @@ MATRIX: dict[str, list[Row]] = {
     "mitigations:approve": [Row("execute", "post", kwargs=ON_MITIGATION, cluster=True)],
     "mitigations:confirm": [Row("execute", "post", {"confirm": API},
                                 kwargs={"pk": "incident", "mitigation_pk": "scale"}, cluster=True)],
+    "mitigations:cancel": [Row("execute", "post", kwargs=ON_MITIGATION, cluster=True)],
     "mitigations-api:incident-mitigations": [Row("view", "get"), Row("preview", "post", SCALE, cluster=True)],
     "mitigations-api:detail": [Row("view", "get", kwargs={"pk": "mitigation"}, cluster=True),
                                Row("preview", "patch", {"params": {"to_revision": 8}}, kwargs={"pk": "mitigation"},
                                    cluster=True)],
     "mitigations-api:approve": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
+    "mitigations-api:cancel": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:confirm": [Row("execute", "post", {"confirm": API}, kwargs={"pk": "scale"}, cluster=True)],
 }
 
