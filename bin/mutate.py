@@ -31,8 +31,8 @@ TARGETS: dict[str, dict[str, list[str]]] = {
             "incident_acknowledge", "incident_transition", "incident_change_severity", "incident_assign_role",
             "incident_update", "timeline_note", "next_step", "_refuse_if_resolved", "record_sla_breaches",
         ],
-        "tests": ["tests/incidents/test_services.py", "tests/incidents/test_sla.py", "tests/incidents/test_api.py",
-                  "tests/incidents/test_views.py"],
+        "tests": ["tests/incidents/test_services.py", "tests/incidents/test_service_refusals.py",
+                  "tests/incidents/test_sla.py", "tests/incidents/test_api.py", "tests/incidents/test_views.py"],
     },
     "incidents/models.py": {
         "functions": ["monitoring_remaining", "is_open", "sla_breached"],
