@@ -36,7 +36,7 @@ def test_long_unbroken_words_wrap_at_phone_width(login, site, make_incident):
 
 
 @pytest.mark.parametrize("width", [390, 1200])
-def test_the_dashboard_has_one_declare_button(login, site, width):
+def test_the_dashboard_has_one_declare_button(login, site, commander, width):
     page = login("commander")
     page.set_viewport_size({"width": width, "height": 844})
     page.goto(f"{site}/")
