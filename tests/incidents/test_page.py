@@ -60,3 +60,15 @@ def test_a_confirmation_is_marked_to_hide_itself_once_read(as_commander):
     html = response.content.decode()
     assert re.search(r'<li class="message success" role="status" data-autohide>.*Declared SEV2', html)
     assert 'data-dismiss aria-label="Dismiss"' in html
+
+
+@pytest.mark.parametrize(("action", "data", "said"), [
+    ("details", {"title": "Checkout down", "users_affected": "lots"}, "Users affected: Enter a whole number."),
+    ("roles", {"role": "cto", "user": ""}, "Role: Select a valid choice."),
+])
+def test_a_refused_form_names_its_fields_as_people_read_them(as_commander, make_incident, action, data, said):
+    incident = make_incident(acknowledge=True)
+    response = as_commander.post(f"/incidents/{incident.pk}/{action}/", data, **HTMX)
+    assert response.status_code == 400
+    box = re.search(r'<p class="error-box" role="alert">(.*?)</p>', response.content.decode()).group(1)
+    assert box.startswith(said) and "_" not in box
