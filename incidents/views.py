@@ -177,7 +177,8 @@ def _run(request, incident: Incident, service, **kwargs):
 
 
 def _form_error(request, incident: Incident, form) -> HttpResponse:
-    text = " ".join(f"{'' if f == '__all__' else f + ': '}{' '.join(e)}" for f, e in form.errors.items())
+    # Field labels ("Users affected"), not field names ("users_affected"): the box is read by people.
+    text = " ".join(f"{'' if f == '__all__' else form[f].label + ': '}{' '.join(e)}" for f, e in form.errors.items())
     return after_action(request, incident, error=text, status=400)
 
 

@@ -44,6 +44,19 @@ def duration(delta):
     return span(delta.total_seconds()) if delta is not None else "—"
 
 
+@register.filter
+def minutes_to_go(delta: dt.timedelta) -> str:
+    """What is left, as the monitoring gate (services.incident_transition) says it: whole minutes, rounded up.
+
+    The resolve form and the gate's refusal must name the same number; tests/incidents/test_page.py pins them together.
+    """
+    minutes = int((delta + dt.timedelta(seconds=59)).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
 @register.inclusion_tag("incidents/_sla.html")
 def sla(incident):
     """The response clock: counting down, overdue, met or breached."""

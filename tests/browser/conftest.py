@@ -11,6 +11,14 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kubernetes_client_loaded():
+    """The kubernetes client imports its API classes on first use: 3-6 s on a loaded machine, inside whichever
+    page request comes first (a mitigation preview), racing that page's 5 s deadline. Workers preload them
+    (warroom/celery.py); the test server does too, so a page test measures the page, not a cold import."""
+    from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
+
+
 @pytest.fixture
 def site(live_server, settings):
     """The live server over plain HTTP, as a browser on this machine sees it."""
