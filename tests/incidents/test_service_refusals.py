@@ -59,3 +59,11 @@ def test_details_edits_cannot_reach_other_fields(make_incident, commander, field
         services.incident_update(incident=incident, by=commander, **{field: None if field != "status" else
                                                                      Status.RESOLVED})
     assert getattr(Incident.objects.get(pk=incident.pk), field) == before
+
+
+def test_a_note_of_exactly_ten_thousand_characters_is_kept_and_one_more_is_refused(make_incident, responder):
+    incident = make_incident()
+    services.timeline_note(incident=incident, by=responder, text="x" * 10_000)
+    with pytest.raises(ValidationError, match="10"):
+        services.timeline_note(incident=incident, by=responder, text="x" * 10_001)
+    assert incident.entries.filter(kind="note").count() == 1
