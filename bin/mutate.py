@@ -35,12 +35,12 @@ TARGETS: dict[str, dict[str, list[str]]] = {
                   "tests/incidents/test_sla.py", "tests/incidents/test_api.py", "tests/incidents/test_views.py"],
     },
     "incidents/models.py": {
-        "functions": ["monitoring_remaining", "is_open", "sla_breached"],
-        "tests": ["tests/incidents/test_services.py", "tests/incidents/test_sla.py"],
+        "functions": ["monitoring_remaining", "monitoring_remaining_at", "is_open", "sla_breached"],
+        "tests": ["tests/incidents/test_models.py", "tests/incidents/test_services.py", "tests/incidents/test_sla.py"],
     },
     "incidents/sla.py": {
         "functions": ["is_business_day", "next_business_day_end", "response_due"],
-        "tests": ["tests/incidents/test_sla.py", "tests/incidents/test_services.py"],
+        "tests": ["tests/incidents/test_sla.py", "tests/incidents/test_models.py", "tests/incidents/test_services.py"],
     },
     "mitigations/services.py": {
         "functions": [
