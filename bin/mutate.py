@@ -51,9 +51,6 @@ TARGETS: dict[str, dict[str, list[str]]] = {
         "tests": ["tests/mitigations/test_services.py", "tests/mitigations/test_api.py",
                   "tests/mitigations/test_views.py"],
     },
-    "incidents/permissions.py": {"functions": ["can"], "tests": ["tests/test_permission_matrix.py"]},
-    "mitigations/permissions.py": {"functions": ["_has", "can_preview", "can_execute"],
-                                   "tests": ["tests/test_permission_matrix.py"]},
     "warroom/permissions.py": {"functions": ["can", "require"], "tests": ["tests/test_permission_matrix.py"]},
 }
 

@@ -17,8 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from incidents.models import Entry, Incident, Role, Severity, Source, Status
-from incidents.permissions import Action, can
 from incidents.sla import response_due
+from warroom.permissions import Perm, can
 
 
 class TransitionError(Exception):
@@ -248,11 +248,11 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by, reas
 
 # What a person must be able to do to hold each role: a commander runs the incident, the others write on it.
 ROLE_NEEDS = {
-    Role.COMMANDER: Action.MANAGE,
-    Role.COMMUNICATIONS_LEAD: Action.NOTE,
-    Role.SCRIBE: Action.NOTE,
+    Role.COMMANDER: Perm.MANAGE_INCIDENT,
+    Role.COMMUNICATIONS_LEAD: Perm.ADD_NOTE,
+    Role.SCRIBE: Perm.ADD_NOTE,
 }
-_ROLE_NEEDS_TEXT = {Action.MANAGE: "run incidents", Action.NOTE: "add notes"}
+_ROLE_NEEDS_TEXT = {Perm.MANAGE_INCIDENT: "run incidents", Perm.ADD_NOTE: "add notes"}
 
 
 @transaction.atomic
@@ -260,7 +260,7 @@ def incident_assign_role(*, incident: Incident, role: str, user, by) -> Incident
     """Give a role to someone who can act in it (a commander manages, a scribe or comms lead notes), or clear it."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
-    if user is not None and not can(user, Action.VIEW):
+    if user is not None and not can(user, Perm.VIEW_INCIDENT):
         raise ValidationError({"user": f"{user.get_username()} cannot see incidents, so cannot take a role."})
     needed = ROLE_NEEDS[Role(role)]
     if user is not None and not can(user, needed):

@@ -22,13 +22,12 @@ from incidents.models import Entry
 from incidents.services import incident_touch, timeline_record
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
-from mitigations.permissions import can_execute, can_preview
+from warroom.permissions import Perm, require
 
 log = logging.getLogger(__name__)
 
 # Severity levels at or below this (SEV1, SEV2) need two commanders for a destructive action.
 APPROVAL_SEVERITY_LEVEL = 2
-COMMANDERS_ONLY = "Only commanders approve, execute and cancel mitigations."
 
 
 class MitigationError(Exception):
@@ -81,8 +80,7 @@ def _sentence(text: str) -> str:
 
 def check_approve(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
     """A second commander, not the one who prepared it, vouches for these exact parameters."""
-    if not can_execute(by):
-        raise PermissionDenied(COMMANDERS_ONLY)
+    require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status != Mitigation.Status.PREVIEWED:
         raise MitigationError(f"It is {mitigation.get_status_display().lower()}; nothing to approve.")
     if not needs_approval(mitigation):
@@ -97,8 +95,7 @@ def check_approve(mitigation: Mitigation, by, *, now: datetime | None = None) ->
 
 def check_execute(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
     """On SEV1/SEV2 a destructive action takes two people: whoever approved it cannot also execute it."""
-    if not can_execute(by):
-        raise PermissionDenied(COMMANDERS_ONLY)
+    require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status != Mitigation.Status.PREVIEWED:
         who = f" by {_who(mitigation.confirmed_by)}" if mitigation.confirmed_by_id else ""
         raise MitigationError(f"Already {mitigation.get_status_display().lower()}{who}: it runs once.")
@@ -116,8 +113,7 @@ def check_execute(mitigation: Mitigation, by, *, now: datetime | None = None) ->
 
 def check_cancel(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
     """Only before a worker starts it: a change under way is followed to its end, never cut half-way."""
-    if not can_execute(by):
-        raise PermissionDenied(COMMANDERS_ONLY)
+    require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status == Mitigation.Status.RUNNING:
         raise MitigationError("It is running: a change under way cannot be cancelled. Follow it to its end, "
                               "then undo it if needed.")
@@ -186,8 +182,7 @@ def _describe(outcome: Outcome) -> str:
 
 def mitigation_request(*, incident, action: str, target, params: dict | None, by) -> Mitigation:
     """Dry-run the action and keep its preview. Nothing changes in the cluster until someone confirms."""
-    if not can_preview(by):
-        raise PermissionDenied("Your role cannot prepare mitigations. Ask a responder or commander.")
+    require(by, Perm.PREVIEW_MITIGATION)
     if not incident.is_open:
         raise MitigationError("The incident is resolved; mitigations run on open incidents.")
     spec = get_action(action)
@@ -234,8 +229,7 @@ def mitigation_change_params(*, mitigation: Mitigation, params: dict | None, by)
     The dry run is a network call, so it runs before the row is locked; under the lock we then make sure
     nobody confirmed, cancelled or changed it meanwhile.
     """
-    if not can_preview(by):
-        raise PermissionDenied("Your role cannot prepare mitigations.")
+    require(by, Perm.PREVIEW_MITIGATION)
     seen = Mitigation.objects.select_related("target", "manifest").get(pk=mitigation.pk)
     if seen.status != Mitigation.Status.PREVIEWED:
         raise _not_previewed(seen)
