@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from incidents.models import Entry, Incident, Role, Severity, Source, Status
+from incidents.models import Entry, Incident, Role, Severity, Source, Status, entry_kinds
 from incidents.sla import response_due
 from warroom.permissions import Perm, can
 
@@ -320,6 +320,8 @@ def timeline_note(*, incident: Incident, by, text: str) -> Entry:
 @transaction.atomic
 def timeline_record(*, incident: Incident, kind: str, text: str, by, data=None) -> Entry:
     """For other apps (diagnostics, mitigations): put what they did on the incident's timeline."""
+    if kind not in dict(entry_kinds()):  # a typo'd or unregistered kind would show raw on every page
+        raise ValueError(f"Unknown timeline entry kind {kind!r}: register it in incidents.extensions")
     return _record(_lock(incident), [], kind=kind, text=text, by=by, data=data)
 
 

@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from diagnostics.models import Target
-from incidents.models import Entry
 from incidents.services import incident_touch, timeline_record
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
+from mitigations.apps import MITIGATION_ENTRY
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
 from warroom.permissions import Perm, require
 
@@ -166,7 +166,7 @@ def _manifest(action: str, target: Target) -> MaintenanceManifest | None:
 
 
 def _note(mitigation: Mitigation, text: str, by, **data) -> None:
-    timeline_record(incident=mitigation.incident, kind=Entry.Kind.MITIGATION, by=by, text=text,
+    timeline_record(incident=mitigation.incident, kind=MITIGATION_ENTRY, by=by, text=text,
                     data={"mitigation": mitigation.pk, "action": mitigation.action, "target": mitigation.target.name,
                           **data})
 
