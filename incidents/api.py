@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import services
+from incidents import selectors, services
 from incidents.announcement import announcement_text
 from incidents.models import Incident, Severity
 from incidents.serializers import (
@@ -49,22 +49,16 @@ def _call(service, **kwargs):
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
     permission_classes = [IncidentPermission]
-    queryset = Incident.objects.with_people().order_by("-declared_at", "-pk")
+    queryset = Incident.objects.for_history()
 
     def get_queryset(self):
-        incidents = super().get_queryset()
         if self.action != "list":
-            return incidents
+            return super().get_queryset()
         filters = IncidentFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        if status_ := filters.validated_data.get("status"):
-            incidents = incidents.filter(status=status_)
-        if severity := filters.validated_data.get("severity"):
-            incidents = incidents.filter(severity=severity)
-        open_ = filters.validated_data.get("open")
-        if open_ is not None:
-            incidents = incidents.open() if open_ else incidents.closed()
-        return incidents
+        data = filters.validated_data
+        return selectors.incidents_filtered(status=data.get("status", ""), severity=data.get("severity"),
+                                            is_open=data.get("open"))
 
     @extend_schema(parameters=[IncidentFilterSerializer])
     def list(self, request, *args, **kwargs):

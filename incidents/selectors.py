@@ -12,10 +12,11 @@ from incidents.services import ROLE_NEEDS
 from warroom.permissions import Perm
 
 
-def incidents_filtered(*, q="", severity=None, status="", since=None, until=None, open_only=False) -> QuerySet:
+def incidents_filtered(*, q="", severity=None, status="", since=None, until=None, is_open=None) -> QuerySet:
+    """The incident list's filter, newest first: the history page and the API's list both use it."""
     incidents = Incident.objects.for_history()
-    if open_only:
-        incidents = incidents.open()
+    if is_open is not None:
+        incidents = incidents.open() if is_open else incidents.closed()
     if q:
         incidents = incidents.filter(Q(title__icontains=q) | Q(war_room__icontains=q) | Q(summary__icontains=q))
     if severity:
