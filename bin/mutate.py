@@ -29,7 +29,7 @@ TARGETS: dict[str, dict[str, list[str]]] = {
     "incidents/services.py": {
         "functions": [
             "incident_acknowledge", "incident_transition", "incident_change_severity", "incident_assign_role",
-            "incident_update", "timeline_note", "next_step", "_refuse_if_resolved", "record_sla_breaches",
+            "incident_update", "timeline_note", "next_step", "_refuse_if_resolved", "sla_breaches_record",
         ],
         "tests": ["tests/incidents/test_services.py", "tests/incidents/test_sla.py", "tests/incidents/test_api.py",
                   "tests/incidents/test_views.py"],

@@ -330,7 +330,7 @@ def incident_touch(*, incident_id: int) -> None:
     Incident.objects.filter(pk=incident_id).update(version=F("version") + 1, updated_at=timezone.now())
 
 
-def record_sla_breaches() -> int:
+def sla_breaches_record() -> int:
     """Put a breach on the timeline of each unacknowledged incident whose response time has passed."""
     now = timezone.now()
     recorded = 0

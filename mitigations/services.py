@@ -330,7 +330,8 @@ def mitigation_claim(mitigation_id: int) -> bool:
     return bool(claimed)
 
 
-def finish(mitigation: Mitigation, status: str, *, error: str = "", text: str) -> Mitigation:
+def mitigation_finish(mitigation: Mitigation, *, status: str, error: str = "", text: str) -> Mitigation:
+    """End a running mitigation once: a reaper and the worker may both try; the first wins."""
     with transaction.atomic():
         if not Mitigation.objects.filter(pk=mitigation.pk, status=Mitigation.Status.RUNNING).update(
                 status=status, error=error[:4000], finished_at=timezone.now()):
@@ -351,13 +352,14 @@ def mitigation_execute(mitigation_id: int) -> Mitigation:
             outcome = spec.execute(mitigation.target, mitigation.params,
                                    manifest=mitigation.manifest.yaml if mitigation.manifest else None)
         except ActionError as exc:
-            return finish(mitigation, Mitigation.Status.FAILED, error=str(exc),
-                           text=f"{_sentence(in_words(mitigation))} failed: {exc}")
+            return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=str(exc),
+                                     text=f"{_sentence(in_words(mitigation))} failed: {exc}")
         Mitigation.objects.filter(pk=mitigation.pk).update(outcome=outcome.as_dict())
         _note(mitigation, f"Executed: {_describe(outcome)}", None, event="executed",
               before=outcome.before, after=outcome.after)
         if not outcome.follow_rollout:
-            return finish(mitigation, Mitigation.Status.SUCCEEDED, text=f"{_sentence(in_words(mitigation))}: done.")
+            return mitigation_finish(mitigation, status=Mitigation.Status.SUCCEEDED,
+                                     text=f"{_sentence(in_words(mitigation))}: done.")
 
     def progress(p: Progress) -> None:
         Mitigation.objects.filter(pk=mitigation.pk).update(rollout=vars(p))
@@ -366,11 +368,14 @@ def mitigation_execute(mitigation_id: int) -> Mitigation:
     try:
         final = follow(mitigation.target, deadline_seconds=settings.MITIGATION_ROLLOUT_SECONDS, on_progress=progress)
     except ActionError as exc:
-        return finish(mitigation, Mitigation.Status.FAILED, error=str(exc), text=f"Rollout status unknown: {exc}")
+        return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=str(exc),
+                                 text=f"Rollout status unknown: {exc}")
     Mitigation.objects.filter(pk=mitigation.pk).update(rollout=vars(final))
     if final.state == "complete":
-        return finish(mitigation, Mitigation.Status.SUCCEEDED, text=f"Rollout complete: {final.message}")
-    return finish(mitigation, Mitigation.Status.FAILED, error=final.message, text=f"Rollout failed: {final.message}")
+        return mitigation_finish(mitigation, status=Mitigation.Status.SUCCEEDED,
+                                 text=f"Rollout complete: {final.message}")
+    return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=final.message,
+                             text=f"Rollout failed: {final.message}")
 
 
 def mitigation_expire(*, mitigation_id: int, now: datetime | None = None) -> bool:
@@ -399,9 +404,10 @@ def mitigations_reap(*, now: datetime | None = None) -> int:
     stale = Mitigation.objects.filter(status=Mitigation.Status.RUNNING, started_at__lt=limit).select_related(
         "target", "manifest")
     for mitigation in stale:
-        finish(mitigation, Mitigation.Status.FAILED, error="The worker was lost; check the deployment by hand.",
-               text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
-               "Check the deployment's state.")
+        mitigation_finish(mitigation, status=Mitigation.Status.FAILED,
+                          error="The worker was lost; check the deployment by hand.",
+                          text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
+                          "Check the deployment's state.")
     wait = timedelta(seconds=settings.MITIGATION_QUEUE_TIMEOUT)
     unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait)
     reaped = sum(mitigation_expire(mitigation_id=pk, now=now) for pk in unclaimed.values_list("pk", flat=True))
