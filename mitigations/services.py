@@ -324,6 +324,19 @@ def mitigation_cancel(*, mitigation: Mitigation, by) -> Mitigation:
     return mitigation
 
 
+def manifest_add(*, target, yaml: str, note: str = "", by) -> MaintenanceManifest:
+    """Append the target's next maintenance-manifest version.
+
+    The target's row is locked while the next number is read and written, so two saves at once get
+    consecutive versions instead of one of them failing on the (target, version) constraint.
+    """
+    with transaction.atomic():
+        type(target).objects.select_for_update().get(pk=target.pk)
+        latest = MaintenanceManifest.objects.filter(target=target).order_by("-version").first()
+        return MaintenanceManifest.objects.create(target=target, yaml=yaml, note=note, created_by=by,
+                                                  version=(latest.version if latest else 0) + 1)
+
+
 def mitigation_claim(mitigation_id: int) -> bool:
     claimed = Mitigation.objects.filter(pk=mitigation_id, status=Mitigation.Status.QUEUED).update(
         status=Mitigation.Status.RUNNING, started_at=timezone.now())
