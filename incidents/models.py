@@ -168,17 +168,6 @@ class Incident(models.Model):
         return self.acknowledged_at - self.declared_at if self.acknowledged_at else None
 
     @property
-    def status_changed_at(self):
-        return {
-            Status.DETECTED: self.declared_at,
-            Status.TRIAGE: self.acknowledged_at,
-            Status.INVESTIGATING: self.investigating_at,
-            Status.MITIGATING: self.mitigating_at,
-            Status.MONITORING: self.monitoring_at,
-            Status.RESOLVED: self.resolved_at,
-        }[self.status]
-
-    @property
     def monitoring_remaining(self) -> timedelta:
         """What is left of the runbook's monitoring window; resolving earlier needs an override reason."""
         return self.monitoring_remaining_at(timezone.now())

@@ -8,7 +8,6 @@ and the incident page's panel both call, so a button shows exactly when its writ
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,8 +22,6 @@ from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome
 from mitigations.apps import MITIGATION_ENTRY
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
 from warroom.permissions import Perm, require
-
-log = logging.getLogger(__name__)
 
 # Severity levels at or below this (SEV1, SEV2) need two commanders for a destructive action.
 APPROVAL_SEVERITY_LEVEL = 2
