@@ -73,13 +73,14 @@ def cleanup() -> dict:
     from django.db.models import Q
     from rest_framework.authtoken.models import Token
 
+    from diagnostics.apps import CHECK_ENTRY
     from diagnostics.models import Run, Target
     from incidents.models import Entry, Incident
 
     incidents = Incident.objects.filter(title=TITLE)
     ended = dict(Run.objects.filter(incident__in=incidents).values_list("pk", "finished_at"))
     lags = sorted((entry.created_at - ended[entry.data["run"]]).total_seconds() * 1000
-                  for entry in Entry.objects.filter(incident__in=incidents, kind=Entry.Kind.CHECK,
+                  for entry in Entry.objects.filter(incident__in=incidents, kind=CHECK_ENTRY,
                                                     data__event="finished"))
     runs, _ = Run.objects.filter(Q(incident__in=incidents) | Q(target__name__startswith=PREFIX)).delete()
     # Timelines are append-only (a trigger); this one is the bench's own scratch data in its own database.

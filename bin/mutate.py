@@ -29,7 +29,7 @@ TARGETS: dict[str, dict[str, list[str]]] = {
     "incidents/services.py": {
         "functions": [
             "incident_acknowledge", "incident_transition", "incident_change_severity", "incident_assign_role",
-            "incident_update", "timeline_note", "next_step", "_refuse_if_resolved", "record_sla_breaches",
+            "incident_update", "timeline_note", "next_step", "_refuse_if_resolved", "sla_breaches_record",
         ],
         "tests": ["tests/incidents/test_services.py", "tests/incidents/test_service_refusals.py",
                   "tests/incidents/test_sla.py", "tests/incidents/test_api.py", "tests/incidents/test_views.py"],
@@ -51,9 +51,6 @@ TARGETS: dict[str, dict[str, list[str]]] = {
         "tests": ["tests/mitigations/test_services.py", "tests/mitigations/test_api.py",
                   "tests/mitigations/test_views.py"],
     },
-    "incidents/permissions.py": {"functions": ["can"], "tests": ["tests/test_permission_matrix.py"]},
-    "mitigations/permissions.py": {"functions": ["_has", "can_preview", "can_execute"],
-                                   "tests": ["tests/test_permission_matrix.py"]},
     "warroom/permissions.py": {"functions": ["can", "require"], "tests": ["tests/test_permission_matrix.py"]},
 }
 

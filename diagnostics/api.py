@@ -2,14 +2,13 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from diagnostics import selectors, services
 from diagnostics.checks import REGISTRY, ParamError
 from diagnostics.models import Run
-from diagnostics.permissions import can_run_checks
 from diagnostics.playbooks import PLAYBOOKS
 from diagnostics.serializers import (
     CheckSerializer,
@@ -18,18 +17,12 @@ from diagnostics.serializers import (
     RunSerializer,
     TargetSerializer,
 )
-from incidents.api import CanView
 from incidents.models import Incident
 from warroom.api import Conflict
+from warroom.permissions import Perm, api_permission
 
-
-class CanRunOrView(CanView):
-    """Reading needs view; starting a run needs run_check (responders and commanders)."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return super().has_permission(request, view)
-        return can_run_checks(request.user)
+CanView = api_permission(Perm.VIEW_INCIDENT)
+CanRunOrView = api_permission(Perm.VIEW_INCIDENT, Perm.RUN_CHECK)  # reading needs view; starting a run, run_check
 
 
 def _ok_to_start(incident: Incident) -> None:
@@ -48,21 +41,21 @@ def _bad(exc: ParamError):
 
 @extend_schema(responses=TargetSerializer(many=True))
 @api_view(["GET"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanView])
 def targets(request):
     return Response(TargetSerializer(selectors.enabled_targets(), many=True).data)
 
 
 @extend_schema(responses=CheckSerializer(many=True))
 @api_view(["GET"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanView])
 def checks(request):
     return Response(CheckSerializer(sorted(REGISTRY.values(), key=lambda c: c.name), many=True).data)
 
 
 @extend_schema(responses=PlaybookSerializer(many=True))
 @api_view(["GET"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanView])
 def playbooks(request):
     return Response(PlaybookSerializer(PLAYBOOKS.values(), many=True).data)
 
@@ -70,7 +63,7 @@ def playbooks(request):
 @extend_schema(methods=["GET"], responses=RunSerializer(many=True))
 @extend_schema(methods=["POST"], request=RunRequestSerializer, responses={202: RunSerializer})
 @api_view(["GET", "POST"])
-@permission_classes([permissions.IsAuthenticated, CanRunOrView])
+@permission_classes([CanRunOrView])
 def incident_runs(request, pk: int):
     incident = get_object_or_404(Incident, pk=pk)
     if request.method == "GET":
@@ -88,7 +81,7 @@ def incident_runs(request, pk: int):
 
 @extend_schema(responses=RunSerializer)
 @api_view(["GET"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanView])
 def run_detail(request, pk: int):
     run = get_object_or_404(Run.objects.select_related("target", "requested_by"), pk=pk)
     return Response(RunSerializer(run, context={"request": request}).data)
@@ -96,7 +89,7 @@ def run_detail(request, pk: int):
 
 @extend_schema(request=None, responses={202: RunSerializer(many=True)})
 @api_view(["POST"])
-@permission_classes([permissions.IsAuthenticated, CanRunOrView])
+@permission_classes([CanRunOrView])
 def triage(request, pk: int):
     """The runbook's triage checks on every enabled target, in parallel on the workers."""
     incident = get_object_or_404(Incident, pk=pk)
@@ -110,7 +103,7 @@ def triage(request, pk: int):
 
 @extend_schema(request=None, responses={202: RunSerializer(many=True)})
 @api_view(["POST"])
-@permission_classes([permissions.IsAuthenticated, CanRunOrView])
+@permission_classes([CanRunOrView])
 def run_playbook(request, pk: int, slug: str):
     incident = get_object_or_404(Incident, pk=pk)
     _ok_to_start(incident)

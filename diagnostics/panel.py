@@ -2,8 +2,8 @@
 
 from diagnostics import selectors
 from diagnostics.checks import REGISTRY
-from diagnostics.permissions import can_run_checks
 from diagnostics.playbooks import PLAYBOOKS
+from warroom.permissions import Perm, can
 
 
 def context(request, incident) -> dict:
@@ -17,6 +17,6 @@ def context(request, incident) -> dict:
         "playbooks": PLAYBOOKS.values(),
         "grafana": selectors.grafana_links(incident),
         "triage_due": selectors.triage_clock(incident),
-        "can_run": can_run_checks(request.user) and incident.is_open,
+        "can_run": can(request.user, Perm.RUN_CHECK) and incident.is_open,
         "now": selectors.now(),
     }

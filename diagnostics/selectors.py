@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from diagnostics.models import Run, Target
+from incidents.models import Status
 
 PANEL_RUNS = 20
 
@@ -25,7 +26,7 @@ def grafana_links(incident) -> list[tuple[str, str]]:
 
 def triage_clock(incident):
     """The runbook gives triage five minutes from acknowledgement; None outside triage."""
-    if incident.status != "triage" or not incident.acknowledged_at:
+    if incident.status != Status.TRIAGE or not incident.acknowledged_at:
         return None
     return incident.acknowledged_at + timedelta(minutes=settings.TRIAGE_MINUTES)
 

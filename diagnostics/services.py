@@ -15,11 +15,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from diagnostics.apps import CHECK_ENTRY
 from diagnostics.checks import REGISTRY, CheckError, ParamError, Result, get_check
 from diagnostics.checks.base import human_seconds
 from diagnostics.models import Run, Target
 from diagnostics.playbooks import PLAYBOOKS, TRIAGE, Step
-from incidents.models import Entry
 from incidents.services import incident_touch, timeline_record
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def run_finish(run: Run, *, status: str, result: Result | None = None, error: st
         run.refresh_from_db()
         if run.incident_id:
             timeline_record(
-                incident=run.incident, kind=Entry.Kind.CHECK, by=run.requested_by, text=ran_text(run),
+                incident=run.incident, kind=CHECK_ENTRY, by=run.requested_by, text=ran_text(run),
                 data={"run": run.pk, "check": run.check_name, "target": run.target.name, "event": "finished",
                       "status": run.status, "verdict": run.verdict})
     return run

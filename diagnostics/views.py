@@ -1,20 +1,18 @@
 """Buttons on the incident page: run a check, run triage, run a playbook. Answers like every incident action."""
 
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from diagnostics import services
 from diagnostics.checks import ParamError
 from diagnostics.forms import RunForm
-from diagnostics.permissions import can_run_checks
 from incidents.models import Incident
 from incidents.views import after_action
+from warroom.permissions import Perm, require
 
 
 def _incident(request, pk: int) -> Incident:
-    if not can_run_checks(request.user):
-        raise PermissionDenied("Your role cannot run checks. Ask a responder or commander.")
+    require(request.user, Perm.RUN_CHECK)
     return get_object_or_404(Incident, pk=pk)
 
 

@@ -3,14 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import services
+from incidents import selectors, services
 from incidents.announcement import announcement_text
 from incidents.models import Incident, Severity
-from incidents.permissions import Action, can
 from incidents.serializers import (
     AnnouncementSerializer,
     EntrySerializer,
@@ -24,35 +23,10 @@ from incidents.serializers import (
     TransitionSerializer,
 )
 from warroom.api import Conflict
+from warroom.permissions import Perm, api_permission
 
-# What each API action needs; anything not listed needs MANAGE.
-ACTION_NEEDS = {
-    "list": Action.VIEW,
-    "retrieve": Action.VIEW,
-    "announcement": Action.VIEW,
-    "timeline": Action.VIEW,  # POST (a note) needs NOTE, checked below
-}
-
-
-class IncidentPermission(permissions.BasePermission):
-    message = "Your role does not allow this. Ask a commander."
-
-    def has_permission(self, request, view):
-        if view.action is None:
-            return True  # a method this endpoint does not have: let DRF answer 405
-        needed = ACTION_NEEDS.get(view.action, Action.MANAGE)
-        if view.action == "timeline" and request.method == "POST":
-            needed = Action.NOTE
-        return can(request.user, needed)
-
-
-class CanView(permissions.BasePermission):
-    """For other apps' endpoints about incidents: reading needs the incident view permission."""
-
-    message = IncidentPermission.message
-
-    def has_permission(self, request, view):
-        return can(request.user, Action.VIEW)
+# Reading needs VIEW_INCIDENT; a note (POST timeline) ADD_NOTE; every other write MANAGE_INCIDENT.
+IncidentPermission = api_permission(Perm.VIEW_INCIDENT, Perm.MANAGE_INCIDENT, timeline=Perm.ADD_NOTE)
 
 
 class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
@@ -61,7 +35,7 @@ class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "name"
     lookup_value_regex = "[A-Za-z0-9_-]+"  # anything else is an unknown URL (404), never a query
     pagination_class = None
-    permission_classes = [permissions.IsAuthenticated, IncidentPermission]
+    permission_classes = [IncidentPermission]
 
 
 def _call(service, **kwargs):
@@ -74,23 +48,17 @@ def _call(service, **kwargs):
 
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
-    permission_classes = [permissions.IsAuthenticated, IncidentPermission]
-    queryset = Incident.objects.with_people().order_by("-declared_at", "-pk")
+    permission_classes = [IncidentPermission]
+    queryset = Incident.objects.for_history()
 
     def get_queryset(self):
-        incidents = super().get_queryset()
         if self.action != "list":
-            return incidents
+            return super().get_queryset()
         filters = IncidentFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        if status_ := filters.validated_data.get("status"):
-            incidents = incidents.filter(status=status_)
-        if severity := filters.validated_data.get("severity"):
-            incidents = incidents.filter(severity=severity)
-        open_ = filters.validated_data.get("open")
-        if open_ is not None:
-            incidents = incidents.open() if open_ else incidents.closed()
-        return incidents
+        data = filters.validated_data
+        return selectors.incidents_filtered(status=data.get("status", ""), severity=data.get("severity"),
+                                            is_open=data.get("open"))
 
     @extend_schema(parameters=[IncidentFilterSerializer])
     def list(self, request, *args, **kwargs):

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from incidents.extensions import ENTRY_KINDS
+
 
 class Severity(models.Model):
     """One of the runbook's SEV1–SEV4 levels; editable in the admin."""
@@ -166,17 +168,6 @@ class Incident(models.Model):
         return self.acknowledged_at - self.declared_at if self.acknowledged_at else None
 
     @property
-    def status_changed_at(self):
-        return {
-            Status.DETECTED: self.declared_at,
-            Status.TRIAGE: self.acknowledged_at,
-            Status.INVESTIGATING: self.investigating_at,
-            Status.MITIGATING: self.mitigating_at,
-            Status.MONITORING: self.monitoring_at,
-            Status.RESOLVED: self.resolved_at,
-        }[self.status]
-
-    @property
     def monitoring_remaining(self) -> timedelta:
         """What is left of the runbook's monitoring window; resolving earlier needs an override reason."""
         return self.monitoring_remaining_at(timezone.now())
@@ -197,6 +188,10 @@ class EntryQuerySet(models.QuerySet):
         return self.select_related("author").order_by("created_at", "pk")
 
 
+def entry_kinds() -> list[tuple[str, str]]:
+    return [*Entry.Kind.choices, *ENTRY_KINDS.items()]
+
+
 class Entry(models.Model):
     """One line of an incident's timeline. Append-only: never edited, never deleted."""
 
@@ -209,11 +204,11 @@ class Entry(models.Model):
         EDITED = "edited", "Details edited"
         NOTE = "note", "Note"
         SLA_BREACHED = "sla_breached", "Response SLA breached"
-        CHECK = "check", "Check"
-        MITIGATION = "mitigation", "Mitigation"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Incidents' own kinds and those other apps register (incidents.extensions): a callable, so that
+    # a plug-in's kind needs no migration here and incidents names none of them.
+    kind = models.CharField(max_length=20, choices=entry_kinds)
     text = models.TextField()
     data = models.JSONField(default=dict, blank=True)
     author = models.ForeignKey(

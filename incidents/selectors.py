@@ -8,14 +8,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 
 from incidents.models import Incident, Role
-from incidents.permissions import Action
 from incidents.services import ROLE_NEEDS
+from warroom.permissions import Perm
 
 
-def incidents_filtered(*, q="", severity=None, status="", since=None, until=None, open_only=False) -> QuerySet:
+def incidents_filtered(*, q="", severity=None, status="", since=None, until=None, is_open=None) -> QuerySet:
+    """The incident list's filter, newest first: the history page and the API's list both use it."""
     incidents = Incident.objects.for_history()
-    if open_only:
-        incidents = incidents.open()
+    if is_open is not None:
+        incidents = incidents.open() if is_open else incidents.closed()
     if q:
         incidents = incidents.filter(Q(title__icontains=q) | Q(war_room__icontains=q) | Q(summary__icontains=q))
     if severity:
@@ -41,9 +42,9 @@ def incident_version(pk: int) -> int | None:
     return Incident.objects.filter(pk=pk).values_list("version", flat=True).first()
 
 
-def _holders(action: Action) -> Q:
+def _holders(perm: Perm) -> Q:
     """People holding a permission, as user.has_perm sees it: superuser, own permission or a group's."""
-    app_label, codename = action.value.split(".")
+    app_label, codename = perm.codename.split(".")
     return (
         Q(is_superuser=True)
         | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
@@ -55,8 +56,8 @@ def assignable_users(role: str | None = None) -> QuerySet:
     """People who can act in a role (services.ROLE_NEEDS); without a role, those who can hold any of them."""
     needed = {ROLE_NEEDS[Role(role)]} if role else set(ROLE_NEEDS.values())
     eligible = Q()
-    for action in needed:
-        eligible |= _holders(action)
+    for perm in needed:
+        eligible |= _holders(perm)
     return (
         get_user_model()
         .objects.filter(is_active=True)

@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from incidents.models import Entry, Incident, Role, Severity, Source, Status
-from incidents.permissions import Action, can
+from incidents.models import Entry, Incident, Role, Severity, Source, Status, entry_kinds
 from incidents.sla import response_due
+from warroom.permissions import Perm, can
 
 
 class TransitionError(Exception):
@@ -248,11 +248,11 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by, reas
 
 # What a person must be able to do to hold each role: a commander runs the incident, the others write on it.
 ROLE_NEEDS = {
-    Role.COMMANDER: Action.MANAGE,
-    Role.COMMUNICATIONS_LEAD: Action.NOTE,
-    Role.SCRIBE: Action.NOTE,
+    Role.COMMANDER: Perm.MANAGE_INCIDENT,
+    Role.COMMUNICATIONS_LEAD: Perm.ADD_NOTE,
+    Role.SCRIBE: Perm.ADD_NOTE,
 }
-_ROLE_NEEDS_TEXT = {Action.MANAGE: "run incidents", Action.NOTE: "add notes"}
+_ROLE_NEEDS_TEXT = {Perm.MANAGE_INCIDENT: "run incidents", Perm.ADD_NOTE: "add notes"}
 
 
 @transaction.atomic
@@ -260,7 +260,7 @@ def incident_assign_role(*, incident: Incident, role: str, user, by) -> Incident
     """Give a role to someone who can act in it (a commander manages, a scribe or comms lead notes), or clear it."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
-    if user is not None and not can(user, Action.VIEW):
+    if user is not None and not can(user, Perm.VIEW_INCIDENT):
         raise ValidationError({"user": f"{user.get_username()} cannot see incidents, so cannot take a role."})
     needed = ROLE_NEEDS[Role(role)]
     if user is not None and not can(user, needed):
@@ -320,6 +320,8 @@ def timeline_note(*, incident: Incident, by, text: str) -> Entry:
 @transaction.atomic
 def timeline_record(*, incident: Incident, kind: str, text: str, by, data=None) -> Entry:
     """For other apps (diagnostics, mitigations): put what they did on the incident's timeline."""
+    if kind not in dict(entry_kinds()):  # a typo'd or unregistered kind would show raw on every page
+        raise ValueError(f"Unknown timeline entry kind {kind!r}: register it in incidents.extensions")
     return _record(_lock(incident), [], kind=kind, text=text, by=by, data=data)
 
 
@@ -328,7 +330,7 @@ def incident_touch(*, incident_id: int) -> None:
     Incident.objects.filter(pk=incident_id).update(version=F("version") + 1, updated_at=timezone.now())
 
 
-def record_sla_breaches() -> int:
+def sla_breaches_record() -> int:
     """Put a breach on the timeline of each unacknowledged incident whose response time has passed."""
     now = timezone.now()
     recorded = 0

@@ -8,4 +8,4 @@ from incidents import services
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def record_sla_breaches() -> int:
     """Run by beat every 30 s; safe to run twice (each breach is claimed by a conditional update)."""
-    return services.record_sla_breaches()
+    return services.sla_breaches_record()

@@ -6,7 +6,7 @@ and a plain form post with a redirect, so the pages work without JavaScript.
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,23 +25,18 @@ from incidents.forms import (
     TransitionForm,
 )
 from incidents.models import Incident, Role, Severity, Status
-from incidents.permissions import Action, can
 from warroom.pagination import page_or_error
+from warroom.permissions import Perm, can, require
 
 
-def _require(request, action: Action) -> None:
-    if not can(request.user, action):
-        raise PermissionDenied("Your role does not allow this. Ask a commander.")
-
-
-def _incident(request, pk: int, action: Action = Action.VIEW) -> Incident:
-    _require(request, action)
+def _incident(request, pk: int, perm: Perm = Perm.VIEW_INCIDENT) -> Incident:
+    require(request.user, perm)
     return get_object_or_404(Incident.objects.with_people(), pk=pk)
 
 
 @require_GET
 def dashboard(request):
-    _require(request, Action.VIEW)
+    require(request.user, Perm.VIEW_INCIDENT)
     return render(request, "incidents/dashboard.html", _dashboard_context(request))
 
 
@@ -50,14 +45,14 @@ def _dashboard_context(request) -> dict:
         "incidents": list(Incident.objects.for_dashboard()),
         "token": selectors.dashboard_token(),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
-        "can_manage": can(request.user, Action.MANAGE),
+        "can_manage": can(request.user, Perm.MANAGE_INCIDENT),
     }
 
 
 @require_GET
 def dashboard_live(request):
     """204 while nothing changed; otherwise the fresh table, swapped out-of-band."""
-    _require(request, Action.VIEW)
+    require(request.user, Perm.VIEW_INCIDENT)
     if request.GET.get("v") == selectors.dashboard_token():
         return HttpResponse(status=204)
     return render(request, "incidents/_dashboard_live.html", _dashboard_context(request))
@@ -65,7 +60,7 @@ def dashboard_live(request):
 
 @require_GET
 def history(request):
-    _require(request, Action.VIEW)
+    require(request.user, Perm.VIEW_INCIDENT)
     form = HistoryFilterForm(request.GET or None)
     status = 200
     incidents = Incident.objects.none()
@@ -88,7 +83,7 @@ def history(request):
 
 @require_http_methods(["GET", "POST"])
 def declare(request):
-    _require(request, Action.MANAGE)
+    require(request.user, Perm.MANAGE_INCIDENT)
     form = DeclareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -128,10 +123,10 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
         "severities": Severity.objects.all(),
         "roles": Role.choices,
         # Who can take some role: viewers cannot take any (the service says who can take which).
-        "users": selectors.assignable_users() if can(request.user, Action.MANAGE) else [],
+        "users": selectors.assignable_users() if can(request.user, Perm.MANAGE_INCIDENT) else [],
         "announcement": announcement_text(incident),
-        "can_manage": can(request.user, Action.MANAGE),
-        "can_note": can(request.user, Action.NOTE),
+        "can_manage": can(request.user, Perm.MANAGE_INCIDENT),
+        "can_note": can(request.user, Perm.ADD_NOTE),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         "panels": panels_for(request, incident),
         "error": error,
@@ -141,7 +136,7 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
 @require_GET
 def detail_live(request, pk: int):
     """204 while the incident's version is the one the page shows; otherwise its fresh parts."""
-    _require(request, Action.VIEW)
+    require(request.user, Perm.VIEW_INCIDENT)
     version = selectors.incident_version(pk)
     if version is None:
         raise Http404("No such incident.")
@@ -184,13 +179,13 @@ def _form_error(request, incident: Incident, form) -> HttpResponse:
 
 @require_POST
 def acknowledge(request, pk: int):
-    incident = _incident(request, pk, Action.MANAGE)
+    incident = _incident(request, pk, Perm.MANAGE_INCIDENT)
     return _run(request, incident, services.incident_acknowledge)
 
 
 @require_POST
 def transition(request, pk: int):
-    incident = _incident(request, pk, Action.MANAGE)
+    incident = _incident(request, pk, Perm.MANAGE_INCIDENT)
     form = TransitionForm(request.POST)
     if not form.is_valid():
         return _form_error(request, incident, form)
@@ -198,7 +193,7 @@ def transition(request, pk: int):
                 reason=form.cleaned_data["reason"])
 
 
-def _form_action(request, pk: int, form_class, service, needs: Action = Action.MANAGE):
+def _form_action(request, pk: int, form_class, service, needs: Perm = Perm.MANAGE_INCIDENT):
     """Check permission and form, then call the service with the form's fields."""
     incident = _incident(request, pk, needs)
     form = form_class(request.POST)
@@ -224,4 +219,4 @@ def edit_details(request, pk: int):
 
 @require_POST
 def add_note(request, pk: int):
-    return _form_action(request, pk, NoteForm, services.timeline_note, Action.NOTE)
+    return _form_action(request, pk, NoteForm, services.timeline_note, Perm.ADD_NOTE)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from mitigations import services
 from mitigations.models import MaintenanceManifest, Mitigation
 
 
@@ -18,10 +19,10 @@ class MaintenanceManifestAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        latest = MaintenanceManifest.objects.filter(target=obj.target).order_by("-version").first()
-        obj.version = (latest.version if latest else 0) + 1
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        """Through the service, which numbers the version safely; the admin then logs the saved row."""
+        saved = services.manifest_add(target=obj.target, yaml=obj.yaml, note=obj.note, by=request.user)
+        for field in ("pk", "version", "created_by", "created_at"):
+            setattr(obj, field, getattr(saved, field))
 
 
 @admin.register(Mitigation)

@@ -3,12 +3,11 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied as Forbidden
 from rest_framework.response import Response
 
-from incidents.api import CanView
 from incidents.models import Incident
 from mitigations import selectors, services
 from mitigations.actions import ActionParamError
@@ -20,6 +19,11 @@ from mitigations.serializers import (
     ParamsSerializer,
 )
 from warroom.api import Conflict
+from warroom.permissions import Perm, api_permission
+
+# Declared here like every API; the services check again (with the state rules), so a caller can't skip them.
+CanPrepare = api_permission(Perm.VIEW_INCIDENT, Perm.PREVIEW_MITIGATION)
+CanExecute = api_permission(Perm.VIEW_INCIDENT, Perm.EXECUTE_MITIGATION)
 
 
 def _call(service, **kwargs):
@@ -46,7 +50,7 @@ def _data(mitigation: Mitigation, code=status.HTTP_200_OK) -> Response:
 @extend_schema(methods=["GET"], responses=MitigationSerializer(many=True))
 @extend_schema(methods=["POST"], request=MitigationRequestSerializer, responses={201: MitigationSerializer})
 @api_view(["GET", "POST"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanPrepare])
 def incident_mitigations(request, pk: int):
     """POST dry-runs the action and answers with its preview; nothing changes until it is confirmed."""
     incident = get_object_or_404(Incident.objects.select_related("severity"), pk=pk)
@@ -61,7 +65,7 @@ def incident_mitigations(request, pk: int):
 @extend_schema(methods=["PATCH"], request=ParamsSerializer, responses=MitigationSerializer)
 @extend_schema(methods=["GET"], responses=MitigationSerializer)
 @api_view(["GET", "PATCH"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanPrepare])
 def mitigation_detail(request, pk: int):
     """PATCH new params: a new preview, and any approval for the old params is void."""
     mitigation = _mitigation(pk)
@@ -76,7 +80,7 @@ def mitigation_detail(request, pk: int):
 
 @extend_schema(request=None, responses=MitigationSerializer)
 @api_view(["POST"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanExecute])
 def approve(request, pk: int):
     mitigation = _call(services.mitigation_approve, mitigation=_mitigation(pk), by=request.user)
     return _data(mitigation)
@@ -84,7 +88,7 @@ def approve(request, pk: int):
 
 @extend_schema(request=ConfirmSerializer, responses={202: MitigationSerializer})
 @api_view(["POST"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanExecute])
 def confirm(request, pk: int):
     data = ConfirmSerializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -95,7 +99,7 @@ def confirm(request, pk: int):
 
 @extend_schema(request=None, responses=MitigationSerializer)
 @api_view(["POST"])
-@permission_classes([permissions.IsAuthenticated, CanView])
+@permission_classes([CanExecute])
 def cancel(request, pk: int):
     """Only before a worker starts it: 409 once it runs or has ended."""
     mitigation = _call(services.mitigation_cancel, mitigation=_mitigation(pk), by=request.user)

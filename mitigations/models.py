@@ -34,18 +34,23 @@ def digest(action: str, target_id: int, params: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-ACTIVE = ("queued", "running")
-CANCELLABLE = ("previewed", "queued")  # before a worker claims it; a running change is followed to its end
+class MitigationStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed: waiting for confirmation"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Module-level so that Meta's constraint (which cannot see the class body) uses the enum too.
+ACTIVE = (MitigationStatus.QUEUED, MitigationStatus.RUNNING)
+# Before a worker claims it; a running change is followed to its end.
+CANCELLABLE = (MitigationStatus.PREVIEWED, MitigationStatus.QUEUED)
 
 
 class Mitigation(models.Model):
-    class Status(models.TextChoices):
-        PREVIEWED = "previewed", "Previewed: waiting for confirmation"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = MitigationStatus
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="mitigations")
     action = models.CharField(max_length=60)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from mitigations import selectors, services
 from mitigations.actions import REGISTRY
-from mitigations.permissions import can_preview
+from warroom.permissions import Perm, can
 
 
 def context(request, incident) -> dict:
@@ -23,7 +23,7 @@ def context(request, incident) -> dict:
     return {
         "mitigations": mitigations,
         "targets": list(selectors.deployment_targets()),
-        "can_preview": can_preview(request.user) and incident.is_open,
+        "can_preview": can(request.user, Perm.PREVIEW_MITIGATION) and incident.is_open,
         "dba_contact": settings.DBA_CONTACT,
         "approval_minutes": settings.MITIGATION_APPROVAL_MINUTES,
     }

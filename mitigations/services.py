@@ -8,7 +8,6 @@ and the incident page's panel both call, so a button shows exactly when its writ
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,17 +17,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from diagnostics.models import Target
-from incidents.models import Entry
 from incidents.services import incident_touch, timeline_record
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
+from mitigations.apps import MITIGATION_ENTRY
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
-from mitigations.permissions import can_execute, can_preview
-
-log = logging.getLogger(__name__)
+from warroom.permissions import Perm, require
 
 # Severity levels at or below this (SEV1, SEV2) need two commanders for a destructive action.
 APPROVAL_SEVERITY_LEVEL = 2
-COMMANDERS_ONLY = "Only commanders approve, execute and cancel mitigations."
 
 
 class MitigationError(Exception):
@@ -81,8 +77,7 @@ def _sentence(text: str) -> str:
 
 def check_approve(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
     """A second commander, not the one who prepared it, vouches for these exact parameters."""
-    if not can_execute(by):
-        raise PermissionDenied(COMMANDERS_ONLY)
+    require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status != Mitigation.Status.PREVIEWED:
         raise MitigationError(f"It is {mitigation.get_status_display().lower()}; nothing to approve.")
     if not needs_approval(mitigation):
@@ -97,8 +92,7 @@ def check_approve(mitigation: Mitigation, by, *, now: datetime | None = None) ->
 
 def check_execute(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
     """On SEV1/SEV2 a destructive action takes two people: whoever approved it cannot also execute it."""
-    if not can_execute(by):
-        raise PermissionDenied(COMMANDERS_ONLY)
+    require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status != Mitigation.Status.PREVIEWED:
         who = f" by {_who(mitigation.confirmed_by)}" if mitigation.confirmed_by_id else ""
         raise MitigationError(f"Already {mitigation.get_status_display().lower()}{who}: it runs once.")
@@ -116,8 +110,7 @@ def check_execute(mitigation: Mitigation, by, *, now: datetime | None = None) ->
 
 def check_cancel(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
     """Only before a worker starts it: a change under way is followed to its end, never cut half-way."""
-    if not can_execute(by):
-        raise PermissionDenied(COMMANDERS_ONLY)
+    require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status == Mitigation.Status.RUNNING:
         raise MitigationError("It is running: a change under way cannot be cancelled. Follow it to its end, "
                               "then undo it if needed.")
@@ -170,7 +163,7 @@ def _manifest(action: str, target: Target) -> MaintenanceManifest | None:
 
 
 def _note(mitigation: Mitigation, text: str, by, **data) -> None:
-    timeline_record(incident=mitigation.incident, kind=Entry.Kind.MITIGATION, by=by, text=text,
+    timeline_record(incident=mitigation.incident, kind=MITIGATION_ENTRY, by=by, text=text,
                     data={"mitigation": mitigation.pk, "action": mitigation.action, "target": mitigation.target.name,
                           **data})
 
@@ -186,8 +179,7 @@ def _describe(outcome: Outcome) -> str:
 
 def mitigation_request(*, incident, action: str, target, params: dict | None, by) -> Mitigation:
     """Dry-run the action and keep its preview. Nothing changes in the cluster until someone confirms."""
-    if not can_preview(by):
-        raise PermissionDenied("Your role cannot prepare mitigations. Ask a responder or commander.")
+    require(by, Perm.PREVIEW_MITIGATION)
     if not incident.is_open:
         raise MitigationError("The incident is resolved; mitigations run on open incidents.")
     spec = get_action(action)
@@ -234,8 +226,7 @@ def mitigation_change_params(*, mitigation: Mitigation, params: dict | None, by)
     The dry run is a network call, so it runs before the row is locked; under the lock we then make sure
     nobody confirmed, cancelled or changed it meanwhile.
     """
-    if not can_preview(by):
-        raise PermissionDenied("Your role cannot prepare mitigations.")
+    require(by, Perm.PREVIEW_MITIGATION)
     seen = Mitigation.objects.select_related("target", "manifest").get(pk=mitigation.pk)
     if seen.status != Mitigation.Status.PREVIEWED:
         raise _not_previewed(seen)
@@ -330,13 +321,27 @@ def mitigation_cancel(*, mitigation: Mitigation, by) -> Mitigation:
     return mitigation
 
 
+def manifest_add(*, target, yaml: str, note: str = "", by) -> MaintenanceManifest:
+    """Append the target's next maintenance-manifest version.
+
+    The target's row is locked while the next number is read and written, so two saves at once get
+    consecutive versions instead of one of them failing on the (target, version) constraint.
+    """
+    with transaction.atomic():
+        type(target).objects.select_for_update().get(pk=target.pk)
+        latest = MaintenanceManifest.objects.filter(target=target).order_by("-version").first()
+        return MaintenanceManifest.objects.create(target=target, yaml=yaml, note=note, created_by=by,
+                                                  version=(latest.version if latest else 0) + 1)
+
+
 def mitigation_claim(mitigation_id: int) -> bool:
     claimed = Mitigation.objects.filter(pk=mitigation_id, status=Mitigation.Status.QUEUED).update(
         status=Mitigation.Status.RUNNING, started_at=timezone.now())
     return bool(claimed)
 
 
-def finish(mitigation: Mitigation, status: str, *, error: str = "", text: str) -> Mitigation:
+def mitigation_finish(mitigation: Mitigation, *, status: str, error: str = "", text: str) -> Mitigation:
+    """End a running mitigation once: a reaper and the worker may both try; the first wins."""
     with transaction.atomic():
         if not Mitigation.objects.filter(pk=mitigation.pk, status=Mitigation.Status.RUNNING).update(
                 status=status, error=error[:4000], finished_at=timezone.now()):
@@ -357,13 +362,14 @@ def mitigation_execute(mitigation_id: int) -> Mitigation:
             outcome = spec.execute(mitigation.target, mitigation.params,
                                    manifest=mitigation.manifest.yaml if mitigation.manifest else None)
         except ActionError as exc:
-            return finish(mitigation, Mitigation.Status.FAILED, error=str(exc),
-                           text=f"{_sentence(in_words(mitigation))} failed: {exc}")
+            return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=str(exc),
+                                     text=f"{_sentence(in_words(mitigation))} failed: {exc}")
         Mitigation.objects.filter(pk=mitigation.pk).update(outcome=outcome.as_dict())
         _note(mitigation, f"Executed: {_describe(outcome)}", None, event="executed",
               before=outcome.before, after=outcome.after)
         if not outcome.follow_rollout:
-            return finish(mitigation, Mitigation.Status.SUCCEEDED, text=f"{_sentence(in_words(mitigation))}: done.")
+            return mitigation_finish(mitigation, status=Mitigation.Status.SUCCEEDED,
+                                     text=f"{_sentence(in_words(mitigation))}: done.")
 
     def progress(p: Progress) -> None:
         Mitigation.objects.filter(pk=mitigation.pk).update(rollout=vars(p))
@@ -372,11 +378,14 @@ def mitigation_execute(mitigation_id: int) -> Mitigation:
     try:
         final = follow(mitigation.target, deadline_seconds=settings.MITIGATION_ROLLOUT_SECONDS, on_progress=progress)
     except ActionError as exc:
-        return finish(mitigation, Mitigation.Status.FAILED, error=str(exc), text=f"Rollout status unknown: {exc}")
+        return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=str(exc),
+                                 text=f"Rollout status unknown: {exc}")
     Mitigation.objects.filter(pk=mitigation.pk).update(rollout=vars(final))
     if final.state == "complete":
-        return finish(mitigation, Mitigation.Status.SUCCEEDED, text=f"Rollout complete: {final.message}")
-    return finish(mitigation, Mitigation.Status.FAILED, error=final.message, text=f"Rollout failed: {final.message}")
+        return mitigation_finish(mitigation, status=Mitigation.Status.SUCCEEDED,
+                                 text=f"Rollout complete: {final.message}")
+    return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=final.message,
+                             text=f"Rollout failed: {final.message}")
 
 
 def mitigation_expire(*, mitigation_id: int, now: datetime | None = None) -> bool:
@@ -405,9 +414,10 @@ def mitigations_reap(*, now: datetime | None = None) -> int:
     stale = Mitigation.objects.filter(status=Mitigation.Status.RUNNING, started_at__lt=limit).select_related(
         "target", "manifest")
     for mitigation in stale:
-        finish(mitigation, Mitigation.Status.FAILED, error="The worker was lost; check the deployment by hand.",
-               text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
-               "Check the deployment's state.")
+        mitigation_finish(mitigation, status=Mitigation.Status.FAILED,
+                          error="The worker was lost; check the deployment by hand.",
+                          text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
+                          "Check the deployment's state.")
     wait = timedelta(seconds=settings.MITIGATION_QUEUE_TIMEOUT)
     unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait)
     reaped = sum(mitigation_expire(mitigation_id=pk, now=now) for pk in unclaimed.values_list("pk", flat=True))

@@ -16,9 +16,9 @@ def execute_mitigation(mitigation_id: int) -> None:
     try:
         services.mitigation_execute(mitigation_id)
     except SoftTimeLimitExceeded:
-        services.finish(Mitigation.objects.get(pk=mitigation_id), Mitigation.Status.FAILED,
-                         error="Ran past its time limit; check the deployment by hand.",
-                         text="Mitigation ran past its time limit; check the deployment by hand.")
+        services.mitigation_finish(Mitigation.objects.get(pk=mitigation_id), status=Mitigation.Status.FAILED,
+                                     error="Ran past its time limit; check the deployment by hand.",
+                                     text="Mitigation ran past its time limit; check the deployment by hand.")
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

@@ -3,16 +3,16 @@
 URL names are mitigations:<step> (request, approve, confirm, cancel), as in the API (mitigations-api:<step>).
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from incidents.models import Incident
-from incidents.permissions import Action, can
 from incidents.views import after_action
 from mitigations import services
 from mitigations.actions import ActionParamError
 from mitigations.models import Mitigation
+from warroom.permissions import Perm, require
 
 # Which form fields become which action's parameters.
 PARAM_FIELDS = {"kubernetes.rollout_undo": {"to_revision"}, "kubernetes.scale": {"replicas"}}
@@ -42,15 +42,14 @@ def _act(request, page: Incident, call, **kwargs):
     return after_action(request, page)
 
 
-def _incident(request, pk) -> Incident:
-    if not can(request.user, Action.VIEW):
-        raise PermissionDenied
+def _incident(request, pk, perm: Perm) -> Incident:
+    require(request.user, perm)  # the services check again, with the state rules
     return get_object_or_404(Incident.objects.select_related("severity"), pk=pk)
 
 
 @require_POST
 def request_mitigation(request, pk: int):
-    incident = _incident(request, pk)
+    incident = _incident(request, pk, Perm.PREVIEW_MITIGATION)
     action = request.POST.get("action", "")
     try:
         params = _params(action, request.POST)
@@ -61,7 +60,7 @@ def request_mitigation(request, pk: int):
 
 
 def _mitigation(request, pk: int, mitigation_pk: int) -> tuple[Incident, Mitigation]:
-    incident = _incident(request, pk)
+    incident = _incident(request, pk, Perm.EXECUTE_MITIGATION)
     return incident, get_object_or_404(Mitigation, pk=mitigation_pk, incident=incident)
 
 

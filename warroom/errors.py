@@ -4,8 +4,6 @@ Under /api/ every error is JSON in the API's one shape ({"detail", "errors"}); e
 Debug pages mask credentials inside URLs as well as the settings Django already hides by name.
 """
 
-import re
-
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import RequestDataTooBig
@@ -15,6 +13,7 @@ from django.template import loader
 from django.views.debug import SafeExceptionReporterFilter as _DjangoFilter
 
 from warroom.api import error_body
+from warroom.redact import mask_url_credentials
 
 
 def _is_api(request) -> bool:
@@ -61,16 +60,12 @@ def server_error(request):
     return HttpResponse(loader.get_template("500.html").render({"detail": detail}), status=500)
 
 
-# scheme://user:password@host, scheme://token@host: everything between :// and @ is a credential.
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
-
-
 class SafeExceptionReporterFilter(_DjangoFilter):
     """Django's filter (names with KEY, SECRET, PASS, TOKEN … hidden), plus credentials inside any URL."""
 
     def mask_urls(self, value):
         if isinstance(value, str):
-            return _URL_CREDENTIALS.sub(rf"\g<scheme>{self.cleansed_substitute}@", value)
+            return mask_url_credentials(value, mask=self.cleansed_substitute)
         return value
 
     def cleanse_setting(self, key, value):

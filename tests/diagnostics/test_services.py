@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from diagnostics import services
+from diagnostics.apps import CHECK_ENTRY
 from diagnostics.checks import ParamError, Result
 from diagnostics.checks.base import human_seconds
 from diagnostics.models import Run, Target
-from incidents.models import Entry
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_execute_records_the_result_on_the_run_and_one_entry_on_the_timeline(inc
     assert run.columns and run.rows and run.started_at <= run.finished_at
     assert incident.entries.count() == entries + 1
     entry = incident.entries.latest("pk")
-    assert entry.kind == Entry.Kind.CHECK and entry.author == responder
+    assert entry.kind == CHECK_ENTRY and entry.author == responder
     assert entry.data == {"run": run.pk, "check": "postgres.connections", "target": "local-postgres",
                           "event": "finished", "status": "succeeded", "verdict": run.verdict}
     assert entry.text == (f"@responder ran postgres.connections on local-postgres: "
@@ -94,7 +94,7 @@ def test_a_triage_adds_one_entry_per_check_by_the_person_who_asked(incident, pg_
     for run in runs:
         services.run_claim(run.pk)
         services.run_execute(run.pk)
-    added = list(incident.entries.filter(kind=Entry.Kind.CHECK))
+    added = list(incident.entries.filter(kind=CHECK_ENTRY))
     assert len(added) == len(runs) == incident.entries.count() - entries == 2
     assert {e.author for e in added} == {responder}
     assert sorted(e.data["run"] for e in added) == sorted(r.pk for r in runs)
@@ -146,7 +146,7 @@ def test_reaper_ends_lost_and_never_started_runs(incident, pg_target, responder,
     assert lost.status == Run.Status.TIMED_OUT and "worker was lost" in lost.error
     assert waiting.status == Run.Status.FAILED and "is the Celery worker running?" in waiting.error
     assert fresh.status == Run.Status.QUEUED
-    texts = {e.data["run"]: e.text for e in incident.entries.filter(kind=Entry.Kind.CHECK)}
+    texts = {e.data["run"]: e.text for e in incident.entries.filter(kind=CHECK_ENTRY)}
     assert set(texts) == {lost.pk, waiting.pk}  # one entry each for the ended runs, none for the waiting one
     assert texts[lost.pk].startswith("@responder ran postgres.connections on local-postgres: timed out — No result")
     assert texts[waiting.pk].startswith("@responder ran postgres.locks on local-postgres: error — No worker picked")

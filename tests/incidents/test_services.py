@@ -224,8 +224,8 @@ def test_sla_breach_is_recorded_once_for_unacknowledged_incidents(make_incident)
     late = make_incident(severity="SEV2")
     on_time = make_incident(severity="SEV3")
     Incident.objects.filter(pk=late.pk).update(response_due_at=timezone.now() - dt.timedelta(minutes=1))
-    assert services.record_sla_breaches() == 1
-    assert services.record_sla_breaches() == 0
+    assert services.sla_breaches_record() == 1
+    assert services.sla_breaches_record() == 0
     entry = late.entries.get(kind=Entry.Kind.SLA_BREACHED)
     assert entry.author is None and "Engineering Manager" in entry.text
     assert not on_time.entries.filter(kind=Entry.Kind.SLA_BREACHED).exists()

@@ -10,7 +10,7 @@ from diagnostics.checks import REGISTRY
 from diagnostics.models import Run, Target
 from diagnostics.playbooks import TRIAGE
 
-BAD = {"critical", "error"}
+BAD = {Run.Verdict.CRITICAL, Run.Verdict.ERROR}
 
 
 def _table(columns: list[str], rows: list[list]) -> str:
@@ -52,7 +52,8 @@ class Command(BaseCommand):
         for check, t, (_status, result, error) in outcomes:
             verdict = result.verdict if result else Run.Verdict.ERROR
             worst_seen.add(verdict)
-            style = {"ok": self.style.SUCCESS, "warn": self.style.WARNING}.get(verdict, self.style.ERROR)
+            style = {Run.Verdict.OK: self.style.SUCCESS, Run.Verdict.WARN: self.style.WARNING}.get(
+                verdict, self.style.ERROR)
             self.stdout.write(style(f"[{verdict.upper()}] {check} on {t.name}: ") +
                               (result.summary if result else error))
             if result and result.rows:

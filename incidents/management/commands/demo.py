@@ -10,7 +10,7 @@ from django.db import transaction
 
 from incidents import services
 from incidents.extensions import DEMO_SEEDERS
-from incidents.models import Incident, Severity, Source
+from incidents.models import Incident, Severity, Source, Status
 
 USERS = [
     ("admin", None, "superuser: edits severities in /admin/"),
@@ -70,7 +70,7 @@ class Command(BaseCommand):
             by=commander, title="Checkout API timing out", severity=sev["SEV1"], acknowledge=True,
             summary="p99 latency over 30 s on /api/checkout since the 14:02 deploy.",
             source=Source.MONITORING_ALERT, users_affected=12000, service_affected="bharatcart-api")
-        services.incident_transition(incident=api_down, to="investigating", by=commander)
+        services.incident_transition(incident=api_down, to=Status.INVESTIGATING, by=commander)
         services.timeline_note(incident=api_down, by=responder, text="DB connections at 96% of max_connections.")
 
         services.incident_declare(
@@ -80,13 +80,13 @@ class Command(BaseCommand):
         emails = services.incident_declare(
             by=commander, title="Order confirmation emails delayed", severity=sev["SEV3"], acknowledge=True,
             source=Source.INTERNAL_DISCOVERY, service_affected="sendgrid")
-        for step in ("investigating", "mitigating", "monitoring"):
+        for step in (Status.INVESTIGATING, Status.MITIGATING, Status.MONITORING):
             services.incident_transition(incident=emails, to=step, by=commander)
 
         glitch = services.incident_declare(
             by=commander, title="Misaligned footer on mobile", severity=sev["SEV4"], acknowledge=True)
-        for step in ("investigating", "mitigating", "monitoring"):
+        for step in (Status.INVESTIGATING, Status.MITIGATING, Status.MONITORING):
             services.incident_transition(incident=glitch, to=step, by=commander)
-        services.incident_transition(incident=glitch, to="resolved", by=commander,
+        services.incident_transition(incident=glitch, to=Status.RESOLVED, by=commander,
                                      reason="Cosmetic; verified fixed on staging and production.")
         return 4
