@@ -7,7 +7,7 @@ from diagnostics.models import Target
 
 
 class RunForm(forms.Form):
-    check_name = forms.ChoiceField(label="Check", choices=())
+    check = forms.ChoiceField(label="Check", choices=())
     target = forms.ModelChoiceField(queryset=Target.objects.filter(enabled=True), to_field_name="name",
                                     error_messages={"invalid_choice": "Pick one of the enabled targets."})
     pattern = forms.CharField(required=False, max_length=200, help_text="kubernetes.logs: text to look for")
@@ -15,7 +15,7 @@ class RunForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["check_name"].choices = [(name, name) for name in sorted(REGISTRY)]
+        self.fields["check"].choices = [(name, name) for name in sorted(REGISTRY)]
 
     def clean_params(self):
         raw = self.cleaned_data["params"].strip()

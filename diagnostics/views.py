@@ -35,7 +35,7 @@ def run_check(request, pk: int):
         text = " ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
         return after_action(request, incident, error=text, status=400)
     data = form.cleaned_data
-    return _start(request, incident, services.run_request, check=data["check_name"], target=data["target"],
+    return _start(request, incident, services.run_request, check=data["check"], target=data["target"],
                   params=data["params"])
 
 

@@ -67,7 +67,7 @@ MATRIX: dict[str, list[Row]] = {
     "api:incident-timeline": [Row("view", "get"), Row("note", "post", {"text": "a note"})],
     "api:incident-announcement": [Row("view", "get")],
     # diagnostics: pages and API
-    "diagnostics:run": [Row("run", "post", {"check_name": "postgres.connections", "target": "local-postgres"})],
+    "diagnostics:run": [Row("run", "post", {"check": "postgres.connections", "target": "local-postgres"})],
     "diagnostics:triage": [Row("run", "post")],
     "diagnostics:playbook": [Row("run", "post", kwargs={"pk": "incident", "slug": "playbook"})],
     "diagnostics-api:targets": [Row("view", "get")],

@@ -37,16 +37,16 @@ def test_viewer_sees_results_but_no_buttons(client, viewer, incident, pg_target,
 def test_run_button_queues_and_answers_with_the_live_fragment(client, responder, incident, pg_target):
     client.force_login(responder)
     response = client.post(f"/incidents/{incident.pk}/runs/",
-                           {"check_name": "postgres.locks", "target": "local-postgres"}, **HTMX)
+                           {"check": "postgres.locks", "target": "local-postgres"}, **HTMX)
     assert response.status_code == 200
     assert 'class="spinner"' in response.content.decode()
     assert Run.objects.get().status == Run.Status.QUEUED
 
 
-@pytest.mark.parametrize("data", [{"check_name": "nope", "target": "local-postgres"},
-                                  {"check_name": "postgres.locks", "target": "ghost"},
-                                  {"check_name": "postgres.locks", "target": "local-postgres", "params": "{oops"},
-                                  {"check_name": "redis.memory", "target": "local-postgres"}])
+@pytest.mark.parametrize("data", [{"check": "nope", "target": "local-postgres"},
+                                  {"check": "postgres.locks", "target": "ghost"},
+                                  {"check": "postgres.locks", "target": "local-postgres", "params": "{oops"},
+                                  {"check": "redis.memory", "target": "local-postgres"}])
 def test_bad_run_input_is_400_with_a_message(client, responder, incident, pg_target, data):
     client.force_login(responder)
     response = client.post(f"/incidents/{incident.pk}/runs/", data, **HTMX)
@@ -61,7 +61,7 @@ def test_logs_pattern_from_the_form_becomes_a_param(client, responder, incident,
     Target.objects.create(name="k8s", kind="kubernetes", url="http://127.0.0.1:1", deployment="bharatcart-api")
     client.force_login(responder)
     client.post(f"/incidents/{incident.pk}/runs/",
-                {"check_name": "kubernetes.logs", "target": "k8s", "pattern": "timeout"}, **HTMX)
+                {"check": "kubernetes.logs", "target": "k8s", "pattern": "timeout"}, **HTMX)
     assert Run.objects.get().params["pattern"] == "timeout"
 
 
