@@ -1,6 +1,6 @@
 """`manage.py demo` adds targets for what runs on this machine, so checks work on a fresh checkout."""
 
-from diagnostics.models import Target
+from targets.models import Target
 from warroom.env import env_int
 
 

@@ -20,7 +20,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from diagnostics.checks.base import CheckError
-from diagnostics.secrets import scrub
+from targets.secrets import scrub
 
 T = TypeVar("T")
 

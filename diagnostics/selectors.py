@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
+from targets.models import Target
 
 PANEL_RUNS = 20
 

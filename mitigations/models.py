@@ -12,7 +12,7 @@ from django.utils import timezone
 class MaintenanceManifest(models.Model):
     """The maintenance-mode YAML kept with a target. Versions are appended, never edited."""
 
-    target = models.ForeignKey("diagnostics.Target", on_delete=models.PROTECT, related_name="manifests")
+    target = models.ForeignKey("targets.Target", on_delete=models.PROTECT, related_name="manifests")
     version = models.PositiveIntegerField()
     yaml = models.TextField(help_text="What `kubectl apply -f k8s/maintenance-mode.yaml` would apply")
     note = models.CharField(max_length=200, blank=True)
@@ -49,7 +49,7 @@ class Mitigation(models.Model):
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="mitigations")
     action = models.CharField(max_length=60)
-    target = models.ForeignKey("diagnostics.Target", on_delete=models.PROTECT, related_name="mitigations")
+    target = models.ForeignKey("targets.Target", on_delete=models.PROTECT, related_name="mitigations")
     params = models.JSONField(default=dict, blank=True)
     params_digest = models.CharField(max_length=64)
     manifest = models.ForeignKey(MaintenanceManifest, null=True, blank=True, on_delete=models.PROTECT,

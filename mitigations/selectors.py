@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
-from diagnostics.models import Target
 from mitigations.models import Mitigation
+from targets.models import Target
 
 PANEL_MITIGATIONS = 10
 

@@ -17,12 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from diagnostics.models import Target
 from incidents.models import Entry
 from incidents.services import incident_touch, timeline_record
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
 from mitigations.permissions import can_execute, can_preview
+from targets.models import Target
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ import yaml
 from diagnostics.checks.base import CRITICAL, OK, CheckError
 from diagnostics.checks.kubernetes import deployment_history, revision_of, rollout_state, selector_string
 from mitigations.actions.base import Action, ActionError, ActionParamError, Change, Outcome, Progress, register
+from targets.errors import TargetError
 
 if TYPE_CHECKING:
     from diagnostics import kube
@@ -64,7 +65,7 @@ def _as_action_error() -> Iterator[None]:
     """The session's CheckError (already a message for people) becomes this interface's ActionError."""
     try:
         yield
-    except CheckError as exc:
+    except (CheckError, TargetError) as exc:
         raise ActionError(str(exc)) from exc
 
 

@@ -7,7 +7,7 @@ import pytest
 from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
 from playwright.sync_api import expect
 
-from diagnostics.models import Target
+from targets.models import Target
 from tests.mitigations.conftest import Cluster, fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

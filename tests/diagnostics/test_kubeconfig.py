@@ -17,7 +17,7 @@ from kubernetes.config import ConfigException
 from diagnostics import kube
 from diagnostics.checks import REGISTRY, CheckError
 from diagnostics.demo import seed_targets
-from diagnostics.models import Target
+from targets.models import Target
 from tests.diagnostics.kube_server import KubeServer, fixture, free_port
 
 

@@ -21,7 +21,7 @@ from diagnostics import kube
 from diagnostics.checks import REGISTRY
 from diagnostics.checks import kubernetes as k8s
 from diagnostics.checks.base import CRITICAL, OK, WARN, CheckError, ParamError
-from diagnostics.models import Target
+from targets.models import Target
 from tests.diagnostics.kube_server import FIXTURES, KubeServer, black_hole, fixture, free_port
 
 NS = "default"

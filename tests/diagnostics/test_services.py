@@ -8,8 +8,9 @@ from django.utils import timezone
 from diagnostics import services
 from diagnostics.checks import ParamError, Result
 from diagnostics.checks.base import human_seconds
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
 from incidents.models import Entry
+from targets.models import Target
 
 pytestmark = pytest.mark.django_db
 

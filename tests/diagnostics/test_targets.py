@@ -7,8 +7,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from diagnostics import services
-from diagnostics.models import Run, Target
-from diagnostics.secrets import SecretRefused
+from diagnostics.models import Run
+from targets.models import Target
+from targets.secrets import SecretRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -160,13 +161,13 @@ def test_the_admin_refuses_a_secret_outside_the_fence(client, secret_dir):
     form = {"name": "prod-db", "kind": "postgres", "url": "postgres://app@db/shop", "timeout_seconds": 5,
             "namespace": "default", "min_replicas": 1, "max_replicas": 20, "enabled": "on",
             "secret_env": "SECRET_KEY"}
-    response = client.post("/admin/diagnostics/target/add/", form)
+    response = client.post("/admin/targets/target/add/", form)
     assert response.status_code == 200
     assert "is not allowed: a target&#x27;s secret must be in an environment variable named WARROOM_TARGET_" in (
         response.content.decode())
     assert not Target.objects.exists()
 
-    response = client.post("/admin/diagnostics/target/add/", {**form, "secret_env": "WARROOM_TARGET_PROD_DB"})
+    response = client.post("/admin/targets/target/add/", {**form, "secret_env": "WARROOM_TARGET_PROD_DB"})
     assert response.status_code == 302 and Target.objects.get().secret_env == "WARROOM_TARGET_PROD_DB"
 
 

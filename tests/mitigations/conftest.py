@@ -16,7 +16,7 @@ from pathlib import Path
 import kmock
 import pytest
 
-from diagnostics.models import Target
+from targets.models import Target
 from tests.diagnostics.kube_server import KubeServer, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"

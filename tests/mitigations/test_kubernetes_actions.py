@@ -17,9 +17,9 @@ import kmock
 import pytest
 from kubernetes.client import V1Deployment
 
-from diagnostics.models import Target
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Change, Progress
 from mitigations.actions import kubernetes as k8s
+from targets.models import Target
 from tests.diagnostics.kube_server import KubeServer, black_hole, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
