@@ -26,7 +26,7 @@ def _cluster() -> dict | None:
     import yaml
     from kubernetes.config import ConfigException
 
-    from diagnostics.kube import find_kubeconfig
+    from targets.kubernetes.client import find_kubeconfig
 
     try:
         found = find_kubeconfig()

@@ -4,14 +4,13 @@ status), each previewed with a server-side dry run (dryRun=All) and executed wit
 kubectl's algorithms (rollback.go's revision choice, template and annotation rules; rollout_status.go's decision)
 are pure functions over plain dicts as the API sends them, so they are tested on JSON fixtures. A rollback sends
 back the old ReplicaSet's template as the server gave it (raw JSON, not the client's models), so that fields this
-client version does not know are not dropped from the pod template. Calls go through diagnostics.kube.KubeSession:
-the target's timeout on every call, failures turned into messages naming the API server.
+client version does not know are not dropped from the pod template. Calls go through targets.kubernetes.client's
+KubeSession: the target's timeout on every call, failures turned into ClusterErrors naming the API server.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -22,15 +21,16 @@ from urllib.parse import quote
 
 import yaml
 
-from diagnostics.checks.base import CRITICAL, OK, CheckError
-from diagnostics.checks.kubernetes import deployment_history, revision_of, rollout_state, selector_string
 from mitigations.actions.base import Action, ActionError, ActionParamError, Change, Outcome, Progress, register
 from targets.errors import TargetError
+from targets.kubernetes import kubectl
+from targets.kubernetes.errors import ClusterError
+from targets.kubernetes.kubectl import owned_replicasets, revision_of, rollout_status, selector_string
 
 if TYPE_CHECKING:
-    from diagnostics import kube
+    from targets.kubernetes.client import KubeSession
 
-# The kubernetes client costs a web worker ~25 MiB; it is imported on use (as in diagnostics.checks.kubernetes).
+# The kubernetes client costs a web worker ~25 MiB; it is imported on use (see targets.kubernetes).
 
 FIELD_MANAGER = "warroom"
 DRY_RUN = "All"
@@ -54,47 +54,19 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 # --- talking to the API server -----------------------------------------------------------------------------------
 
-def _session(target) -> kube.KubeSession:
-    from diagnostics import kube
+def _session(target) -> KubeSession:
+    from targets.kubernetes.client import KubeSession
 
-    return kube.KubeSession(target)
+    return KubeSession(target)
 
 
 @contextmanager
 def _as_action_error() -> Iterator[None]:
-    """The session's CheckError (already a message for people) becomes this interface's ActionError."""
+    """The target's failure (already a message for people) becomes this interface's ActionError."""
     try:
         yield
-    except (CheckError, TargetError) as exc:
+    except TargetError as exc:
         raise ActionError(str(exc)) from exc
-
-
-def _status(exc: BaseException) -> int | None:
-    """The HTTP status behind a translated failure (KubeSession chains the ApiException), if there was one."""
-    return getattr(exc.__cause__, "status", None)
-
-
-def _send(api, method: str, path: str, query: list[tuple[str, Any]], body: Any, content_type: str | None, *,
-          _request_timeout: float) -> Any:
-    """One raw request answering JSON: for the kinds a manifest names, and to keep objects exactly as sent."""
-    from kubernetes.client.exceptions import ApiException
-
-    headers = {"Accept": "application/json"}
-    if content_type:
-        headers["Content-Type"] = content_type
-    request = api.param_serialize(method=method, resource_path=path, query_params=query, header_params=headers,
-                                  body=body, auth_settings=["BearerToken"])
-    response = api.call_api(*request, _request_timeout=_request_timeout)
-    data = response.read()
-    if not 200 <= response.status <= 299:
-        raise ApiException.from_response(http_resp=response, body=data.decode("utf-8", "replace"), data=None)
-    return json.loads(data) if data else None
-
-
-def _raw(session: kube.KubeSession, method: str, path: str, *, query: Iterable[tuple[str, Any]] = (),
-         body: Any = None, content_type: str | None = None, doing: str, not_found: str | None = None) -> Any:
-    return session.call(_send, session.api, method, path, list(query), body, content_type, doing=doing,
-                        not_found=not_found)
 
 
 def _writes(dry_run: bool) -> list[tuple[str, str]]:
@@ -131,35 +103,14 @@ def _is_int(value: Any) -> bool:
 
 # --- rollout undo: kubectl's rollback.go, pure ---------------------------------------------------------------------
 
-class _Shell(NamedTuple):
-    """A raw object seen through its typed metadata, which is all the shared history helpers read."""
-
-    raw: dict
-    metadata: Any
-
-
-def _shell(obj: dict) -> _Shell:
-    from kubernetes.client import V1ObjectMeta
-
-    return _Shell(obj, V1ObjectMeta.from_dict(obj.get("metadata") or {}))
-
-
-def own_history(deployment: dict, replicasets: Iterable[dict]) -> list[dict]:
-    """The deployment's ReplicaSets by controller reference, newest revision first (kubectl's GetAllReplicaSets):
-    another deployment's, an orphan with the same labels, or one without a readable revision never count."""
-    return [s.raw for s in deployment_history(_shell(deployment), [_shell(rs) for rs in replicasets])]
-
-
 def choose_revision(deployment: dict, replicasets: Iterable[dict], to_revision: int | None) -> dict:
-    """deploymentRevision: the ReplicaSet of to_revision, or (None) the second-newest revision there is."""
-    history = own_history(deployment, replicasets)
+    """deploymentRevision: the ReplicaSet of to_revision, or (None) the second-newest revision there is; when
+    there is none, kubectl's own words."""
+    rs = kubectl.choose_revision(owned_replicasets(deployment, replicasets), to_revision)
+    if rs is not None:
+        return rs
     if to_revision is None:
-        if len(history) < 2:
-            raise ActionError(f'no rollout history found for deployment "{_name(deployment)}"')
-        return history[1]
-    for rs in history:
-        if revision_of(_shell(rs)) == to_revision:
-            return rs
+        raise ActionError(f'no rollout history found for deployment "{_name(deployment)}"')
     raise ActionError(f"unable to find specified revision {to_revision} in history")
 
 
@@ -188,10 +139,8 @@ def _semantic(value: Any, key: str = "") -> Any:
 
 
 def _quantity(value: Any) -> Any:
-    from kubernetes.utils import parse_quantity
-
     try:
-        return parse_quantity(value)
+        return kubectl.parse_quantity(value)
     except (ValueError, TypeError):
         return value
 
@@ -242,8 +191,8 @@ def plan_rollback(deployment: dict, replicasets: Iterable[dict], to_revision: in
     rs = choose_revision(deployment, replicasets, to_revision)
     if (deployment.get("spec") or {}).get("paused"):
         raise ActionError(paused_message(name))
-    revision = revision_of(_shell(rs))
-    current = revision_of(_shell(deployment))
+    revision = revision_of(rs)
+    current = revision_of(deployment)
     rs_template = (rs.get("spec") or {}).get("template") or {}
     if equal_ignoring_hash(rs_template, (deployment.get("spec") or {}).get("template") or {}):
         return RollbackPlan(name, current, revision, True, without_hash(rs_template), [])
@@ -399,10 +348,9 @@ def refuse_to_delete(objects: Iterable[ManifestObject], namespace: str, deployme
 # --- rollout status: pure ----------------------------------------------------------------------------------------
 
 def progress_of(deployment) -> Progress:
-    """kubectl rollout status's decision (the shared rollout_state) with its counts: updated and available
+    """kubectl rollout status's decision (kubectl.rollout_status) with its counts: updated and available
     replicas out of the desired ones."""
-    verdict, sentence = rollout_state(deployment)
-    state = {OK: "complete", CRITICAL: "failed"}.get(verdict, "progressing")
+    state, sentence = rollout_status(deployment)
     spec, status = deployment.spec, deployment.status
     name = deployment.metadata.name if deployment.metadata else ""
     return Progress(state=state, message=f"deployment {name}: {sentence}",
@@ -415,7 +363,7 @@ def _seen(p: Progress) -> tuple:
     return p.updated, p.available, p.total, p.message
 
 
-def _read_deployment(session: kube.KubeSession, namespace: str, name: str):
+def _read_deployment(session: KubeSession, namespace: str, name: str):
     return session.call(session.apps.read_namespaced_deployment, name, namespace,
                         doing=f"reading deployment {name} in namespace {namespace}",
                         not_found=f"deployment {name} not found in namespace {namespace}")
@@ -477,17 +425,15 @@ class RolloutUndo(Action):
         return self._run(target, params, dry_run=False)
 
     def _run(self, target, params: dict, *, dry_run: bool) -> Outcome:
-        from kubernetes.client import V1LabelSelector
-
         to_revision = self.clean_params(target, params)["to_revision"]
         namespace, name = _where(target)
         path = _deployment_path(namespace, name)
         with _as_action_error(), _session(target) as session:
-            deployment = _raw(session, "GET", path, doing=f"reading deployment {name} in namespace {namespace}",
+            deployment = session.request("GET", path, doing=f"reading deployment {name} in namespace {namespace}",
                               not_found=f"deployment {name} not found in namespace {namespace}")
             selector = (deployment.get("spec") or {}).get("selector")
-            query = [("labelSelector", selector_string(V1LabelSelector.from_dict(selector)))] if selector else []
-            listing = _raw(session, "GET", f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/replicasets",
+            query = [("labelSelector", selector_string(selector))] if selector else []
+            listing = session.request("GET", f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/replicasets",
                            query=query, doing=f"listing replica sets in namespace {namespace}")
             plan = plan_rollback(deployment, listing.get("items") or [], to_revision)
             before_images = container_images((deployment.get("spec") or {}).get("template"))
@@ -497,7 +443,7 @@ class RolloutUndo(Action):
                 return Outcome(f"deployment {name} already matches revision {plan.revision}: skipped rollback "
                                f"(current template already matches revision {plan.revision})",
                                objects=objects, noop=True, before=before, after=before)
-            answer = _raw(session, "PATCH", path, query=_writes(dry_run), body=plan.patch, content_type=JSON_PATCH,
+            answer = session.request("PATCH", path, query=_writes(dry_run), body=plan.patch, content_type=JSON_PATCH,
                           doing=f"rolling back deployment {name} in namespace {namespace}",
                           not_found=f"deployment {name} not found in namespace {namespace}")
         after_images = container_images(((answer or {}).get("spec") or {}).get("template"))
@@ -556,8 +502,8 @@ class Scale(Action):
                         doing=f"scaling deployment {name} in namespace {namespace}",
                         not_found=f"deployment {name} not found in namespace {namespace}")
                     break
-                except CheckError as exc:  # only a conflict is retried: someone else changed it meanwhile
-                    if _status(exc) != 409 or attempt == CONFLICT_RETRIES:
+                except ClusterError as exc:  # only a conflict is retried: someone else changed it meanwhile
+                    if exc.status != 409 or attempt == CONFLICT_RETRIES:
                         raise
         after = answer.spec.replicas if answer.spec else None
         return Outcome(f"Scale {name} from {current} to {after} replicas",
@@ -581,17 +527,17 @@ class _Maintenance(Action):
         raise NotImplementedError
 
     @staticmethod
-    def _read(session: kube.KubeSession, obj: ManifestObject) -> dict | None:
+    def _read(session: KubeSession, obj: ManifestObject) -> dict | None:
         """The object as the server has it, or None when it does not exist."""
         try:
-            return _raw(session, "GET", obj.path, doing=f"reading {obj.label}")
-        except CheckError as exc:
-            if _status(exc) == 404:
+            return session.request("GET", obj.path, doing=f"reading {obj.label}")
+        except ClusterError as exc:
+            if exc.status == 404:
                 return None
             raise
 
     @staticmethod
-    def _partial(done: list[str], obj: ManifestObject, exc: CheckError, verb: str) -> ActionError:
+    def _partial(done: list[str], obj: ManifestObject, exc: ClusterError, verb: str) -> ActionError:
         """A failure half-way says what was already done, so nobody has to guess the cluster's state."""
         already = f"; already {verb}: {', '.join(done)}" if done else ""
         return ActionError(f"{exc} (while on {obj.label}{already})")
@@ -611,9 +557,9 @@ class MaintenanceOn(_Maintenance):
             applied: list[str] = []
             for obj in objects:
                 try:
-                    _raw(session, "PATCH", obj.path, query=[*_writes(dry_run), ("force", True)], body=obj.body,
+                    session.request("PATCH", obj.path, query=[*_writes(dry_run), ("force", True)], body=obj.body,
                          content_type=APPLY_PATCH, doing=f"applying {obj.label}")
-                except CheckError as exc:
+                except ClusterError as exc:
                     raise self._partial(applied, obj, exc, "applied") from exc
                 applied.append(obj.label)
         changes = [Change(o.label, "present" if existing[o.label] else "absent",
@@ -651,10 +597,10 @@ class MaintenanceOff(_Maintenance):
                 if not present[obj.label]:
                     continue
                 try:
-                    _raw(session, "DELETE", obj.path, query=[("propagationPolicy", "Background")]
+                    session.request("DELETE", obj.path, query=[("propagationPolicy", "Background")]
                          + ([("dryRun", DRY_RUN)] if dry_run else []), doing=f"deleting {obj.label}")
-                except CheckError as exc:
-                    if _status(exc) == 404:  # gone meanwhile: just as well
+                except ClusterError as exc:
+                    if exc.status == 404:  # gone meanwhile: just as well
                         present[obj.label] = False
                         continue
                     raise self._partial(deleted, obj, exc, "deleted") from exc

@@ -19,6 +19,7 @@ from kubernetes.client import V1Deployment
 
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Change, Progress
 from mitigations.actions import kubernetes as k8s
+from targets.kubernetes import kubectl
 from targets.models import Target
 from tests.diagnostics.kube_server import KubeServer, black_hole, free_port
 
@@ -179,7 +180,7 @@ def test_previous_revision_is_the_second_newest_of_the_deployments_own():
 
 def test_revision_10_is_newer_than_9_not_a_string_comparison():
     assert [rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
-            for rs in k8s.own_history(deployment(), replicasets())] == ["10", "9", "8", "2"]
+            for rs in kubectl.owned_replicasets(deployment(), replicasets())] == ["10", "9", "8", "2"]
 
 
 def test_a_chosen_revision():
@@ -200,7 +201,7 @@ def test_unknown_revisions_are_refused_with_kubectls_message(revision, why):
 
 
 def test_another_deployments_replicasets_are_ignored():
-    names = [rs["metadata"]["name"] for rs in k8s.own_history(deployment(), replicasets())]
+    names = [rs["metadata"]["name"] for rs in kubectl.owned_replicasets(deployment(), replicasets())]
     assert not [n for n in names if "web" in n or "orphan" in n or "adopted" in n or "norev" in n]
     # Even holding the highest revisions, they never make "previous".
     web_only = [rs for rs in replicasets() if rs["metadata"]["name"] in (REV10, "bharatcart-web-9f8e7d6c5b",
