@@ -348,7 +348,7 @@ def finish(mitigation: Mitigation, status: str, *, error: str = "", text: str) -
 
 def mitigation_execute(mitigation_id: int) -> Mitigation:
     """The worker's half: the real change, then kubectl's rollout status until it settles."""
-    from mitigations.actions.kubernetes import follow
+    from mitigations.actions.rollout import follow
 
     mitigation = Mitigation.objects.select_related("target", "incident", "manifest").get(pk=mitigation_id)
     spec = get_action(mitigation.action)

@@ -17,8 +17,7 @@ import kmock
 import pytest
 from kubernetes.client import V1Deployment
 
-from mitigations.actions import REGISTRY, ActionError, ActionParamError, Change, Progress
-from mitigations.actions import kubernetes as k8s
+from mitigations.actions import REGISTRY, ActionError, ActionParamError, Change, Progress, manifests, rollback, rollout
 from targets.kubernetes import kubectl
 from targets.models import Target
 from tests.diagnostics.kube_server import KubeServer, black_hole, free_port
@@ -174,7 +173,7 @@ def conflict() -> kmock.KubernetesError:
 # --- rollout undo: revision choice, pure ---------------------------------------------------------------------------
 
 def test_previous_revision_is_the_second_newest_of_the_deployments_own():
-    chosen = k8s.choose_revision(deployment(), replicasets(), None)
+    chosen = rollback.choose_revision(deployment(), replicasets(), None)
     assert chosen["metadata"]["name"] == REV9
 
 
@@ -184,8 +183,8 @@ def test_revision_10_is_newer_than_9_not_a_string_comparison():
 
 
 def test_a_chosen_revision():
-    assert k8s.choose_revision(deployment(), replicasets(), 8)["metadata"]["name"] == "bharatcart-api-7c8d9e0f12"
-    assert k8s.choose_revision(deployment(), replicasets(), 10)["metadata"]["name"] == REV10
+    assert rollback.choose_revision(deployment(), replicasets(), 8)["metadata"]["name"] == "bharatcart-api-7c8d9e0f12"
+    assert rollback.choose_revision(deployment(), replicasets(), 10)["metadata"]["name"] == REV10
 
 
 @pytest.mark.parametrize(("revision", "why"), [
@@ -196,7 +195,7 @@ def test_a_chosen_revision():
 ])
 def test_unknown_revisions_are_refused_with_kubectls_message(revision, why):
     with pytest.raises(ActionError) as caught:
-        k8s.choose_revision(deployment(), replicasets(), revision)
+        rollback.choose_revision(deployment(), replicasets(), revision)
     assert str(caught.value) == f"unable to find specified revision {revision} in history"
 
 
@@ -207,23 +206,23 @@ def test_another_deployments_replicasets_are_ignored():
     web_only = [rs for rs in replicasets() if rs["metadata"]["name"] in (REV10, "bharatcart-web-9f8e7d6c5b",
                                                                          "bharatcart-api-orphan")]
     with pytest.raises(ActionError, match=r'^no rollout history found for deployment "bharatcart-api"$'):
-        k8s.choose_revision(deployment(), web_only, None)
+        rollback.choose_revision(deployment(), web_only, None)
 
 
 # --- rollout undo: template and annotation rules, pure -----------------------------------------------------------
 
 def test_the_pod_template_hash_label_is_removed_and_nothing_else():
     original = rs_named(REV9)["spec"]["template"]
-    template = k8s.without_hash(original)
+    template = rollback.without_hash(original)
     assert template["metadata"]["labels"] == {"app": "bharatcart-api", "tier": "api"}
     assert template["metadata"]["annotations"] == {"prometheus.io/scrape": "true"}
     assert template["spec"] == original["spec"]
     assert original["metadata"]["labels"]["pod-template-hash"] == "5d4b8c7a21"  # the input is left alone
-    assert "labels" not in k8s.without_hash({"metadata": {"labels": {"pod-template-hash": "x"}}})["metadata"]
+    assert "labels" not in rollback.without_hash({"metadata": {"labels": {"pod-template-hash": "x"}}})["metadata"]
 
 
 def test_annotations_as_kubectl_computes_them():
-    annotations = k8s.rollback_annotations(deployment(), rs_named(REV9))
+    annotations = rollback.rollback_annotations(deployment(), rs_named(REV9))
     assert annotations == WANTED_ANNOTATIONS
     # Skip-listed ones on the ReplicaSet (revision, revision-history, desired/max replicas, last-applied,
     # rollback.to) never reach the deployment; the deployment's own "team" is dropped, as kubectl does.
@@ -233,59 +232,59 @@ def test_annotations_as_kubectl_computes_them():
     skipped = {"kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
                "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
                "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to"}
-    assert skipped == k8s.ANNOTATIONS_TO_SKIP
+    assert skipped == rollback.ANNOTATIONS_TO_SKIP
 
 
 def test_the_patch_replaces_the_template_and_the_annotations():
-    plan = k8s.plan_rollback(deployment(), replicasets(), None)
+    plan = rollback.plan_rollback(deployment(), replicasets(), None)
     assert (plan.name, plan.current, plan.revision, plan.noop) == (API, 10, 9, False)
-    template = k8s.without_hash(rs_named(REV9)["spec"]["template"])
+    template = rollback.without_hash(rs_named(REV9)["spec"]["template"])
     assert plan.patch == [{"op": "replace", "path": "/spec/template", "value": template},
                           {"op": "replace", "path": "/metadata/annotations", "value": WANTED_ANNOTATIONS}]
 
 
 def test_already_at_that_revision_is_a_noop():
-    plan = k8s.plan_rollback(deployment(), replicasets(), 10)
+    plan = rollback.plan_rollback(deployment(), replicasets(), 10)
     assert plan.noop and plan.patch == [] and plan.revision == 10
 
 
 def test_equal_ignoring_hash_compares_as_the_api_server_does():
     current = deployment()["spec"]["template"]
     rs_template = rs_named(REV10)["spec"]["template"]
-    assert k8s.equal_ignoring_hash(rs_template, current)  # only the hash label differs
+    assert rollback.equal_ignoring_hash(rs_template, current)  # only the hash label differs
     same = copy.deepcopy(current)
     same["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "0.25"  # 250m, written otherwise
     same["spec"]["containers"][1]["env"] = []  # empty is absent
     same["spec"]["nodeSelector"] = None
-    assert k8s.equal_ignoring_hash(same, current)
+    assert rollback.equal_ignoring_hash(same, current)
     other = copy.deepcopy(current)
     other["spec"]["containers"][0]["image"] = "registry.example.com/bharatcart/api:1.9.0"
-    assert not k8s.equal_ignoring_hash(other, current)
+    assert not rollback.equal_ignoring_hash(other, current)
     labelled = copy.deepcopy(current)
     labelled["metadata"]["labels"]["canary"] = "true"
-    assert not k8s.equal_ignoring_hash(labelled, current)
+    assert not rollback.equal_ignoring_hash(labelled, current)
 
 
 def test_a_paused_deployment_is_refused_with_kubectls_message():
     paused = deployment()
     paused["spec"]["paused"] = True
     with pytest.raises(ActionError) as caught:
-        k8s.plan_rollback(paused, replicasets(), None)
+        rollback.plan_rollback(paused, replicasets(), None)
     assert str(caught.value) == ("you cannot rollback a paused deployment; resume it first with "
                                  "'kubectl rollout resume deployment/bharatcart-api' and try again")
     with pytest.raises(ActionError, match="paused"):  # even when it would be a no-op, as in rollback.go
-        k8s.plan_rollback(paused, replicasets(), 10)
+        rollback.plan_rollback(paused, replicasets(), 10)
     with pytest.raises(ActionError, match="unable to find specified revision 7"):  # the revision is looked up first
-        k8s.plan_rollback(paused, replicasets(), 7)
+        rollback.plan_rollback(paused, replicasets(), 7)
 
 
 def test_image_changes_per_container():
-    before = k8s.container_images(deployment()["spec"]["template"])
-    after = k8s.container_images(rs_named(REV9)["spec"]["template"])
-    assert k8s.image_changes(before, after) == [
+    before = rollback.container_images(deployment()["spec"]["template"])
+    after = rollback.container_images(rs_named(REV9)["spec"]["template"])
+    assert rollback.image_changes(before, after) == [
         Change("image api", "registry.example.com/bharatcart/api:1.10.0", "registry.example.com/bharatcart/api:1.9.0"),
         Change("image proxy", "envoyproxy/envoy:v1.31.2", "envoyproxy/envoy:v1.31.2")]
-    assert k8s.image_changes({"api": "a:1"}, {"api": "a:0", "sidecar": "s:1"})[1] == Change("image sidecar", None,
+    assert rollback.image_changes({"api": "a:1"}, {"api": "a:0", "sidecar": "s:1"})[1] == Change("image sidecar", None,
                                                                                             "s:1")
 
 
@@ -324,7 +323,7 @@ def test_scale_params_stay_within_the_targets_bounds():
 # --- maintenance manifest parsing, pure ----------------------------------------------------------------------------
 
 def test_the_manifest_parses_into_objects_in_the_targets_namespace():
-    objects = k8s.parse_manifest(manifest(), "shop")
+    objects = manifests.parse_manifest(manifest(), "shop")
     assert [o.label for o in objects] == ["ConfigMap shop/maintenance-page", "Deployment shop/maintenance-page",
                                           "Service shop/maintenance-page", "Ingress default/shop-maintenance"]
     assert [o.path for o in objects] == [
@@ -361,15 +360,15 @@ def test_the_manifest_parses_into_objects_in_the_targets_namespace():
 ])
 def test_manifest_errors_say_what_is_wrong(text, message):
     with pytest.raises(ActionParamError) as caught:
-        k8s.parse_manifest(text, NS)
+        manifests.parse_manifest(text, NS)
     assert str(caught.value).startswith(message)
 
 
 def test_the_way_back_never_deletes_the_targets_own_deployment():
     own = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bharatcart-api}\nspec: {replicas: 0}\n"
     with pytest.raises(ActionParamError, match="names the target's own deployment default/bharatcart-api"):
-        k8s.refuse_to_delete(k8s.parse_manifest(own, NS), NS, API)
-    k8s.refuse_to_delete(k8s.parse_manifest(own, "other"), NS, API)  # another namespace's: fine
+        manifests.refuse_to_delete(manifests.parse_manifest(own, NS), NS, API)
+    manifests.refuse_to_delete(manifests.parse_manifest(own, "other"), NS, API)  # another namespace's: fine
 
 
 def test_other_managers_ignore_warroom_and_status_writers():
@@ -377,10 +376,10 @@ def test_other_managers_ignore_warroom_and_status_writers():
         {"manager": "warroom", "operation": "Apply"},
         {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status"},
     ]}}
-    assert k8s.other_managers(obj) == []
+    assert manifests.other_managers(obj) == []
     obj["metadata"]["managedFields"].append({"manager": "helm", "operation": "Update"})
-    assert k8s.other_managers(obj) == ["helm"]
-    assert k8s.other_managers({}) == []
+    assert manifests.other_managers(obj) == ["helm"]
+    assert manifests.other_managers({}) == []
 
 
 # --- rollout status decisions, pure --------------------------------------------------------------------------------
@@ -391,7 +390,7 @@ def test_rollout_progress_follows_kubectl_rollout_status(case):
     dep["metadata"]["generation"] = case["generation"]
     dep["spec"]["replicas"] = case["replicas"]
     dep["status"].update(case["status"])
-    progress = k8s.progress_of(V1Deployment.from_dict(dep))
+    progress = rollout.progress_of(V1Deployment.from_dict(dep))
     assert progress.state == case["state"]
     assert case["words"] in progress.message and progress.message.startswith("deployment bharatcart-api: ")
     assert [progress.updated, progress.available, progress.total] == case["counts"]
@@ -408,7 +407,7 @@ def test_undo_preview_sends_kubectls_patch_as_a_dry_run(cluster):
     assert patch.method == kmock.method.PATCH and patch.url.path == DEPLOYMENT_PATH
     assert patch.params == {"fieldManager": "warroom", "dryRun": "All"}
     assert patch.headers["Content-Type"] == "application/json-patch+json"
-    assert patch.data == k8s.plan_rollback(deployment(), replicasets(), None).patch
+    assert patch.data == rollback.plan_rollback(deployment(), replicasets(), None).patch
     assert outcome.summary == "Roll back bharatcart-api from revision 10 to 9"
     assert outcome.changes[0] == Change("revision", 10, 9)
     assert outcome.changes[1] == Change("image api", "registry.example.com/bharatcart/api:1.10.0",
@@ -425,7 +424,7 @@ def test_undo_execute_restores_the_older_template(cluster):
     assert patch.params == {"fieldManager": "warroom"}  # no dryRun
     assert patch.headers["Content-Type"] == "application/json-patch+json"
     now = stored(cluster, DEPLOYMENTS, API)
-    assert now["spec"]["template"] == k8s.without_hash(rs_named(REV9)["spec"]["template"])
+    assert now["spec"]["template"] == rollback.without_hash(rs_named(REV9)["spec"]["template"])
     assert "pod-template-hash" not in now["spec"]["template"]["metadata"]["labels"]
     assert now["metadata"]["annotations"] == WANTED_ANNOTATIONS
     assert now["spec"]["replicas"] == 3  # the rest of the deployment is untouched
@@ -577,7 +576,7 @@ def _existing_configmap() -> dict:
 def test_maintenance_on_preview_applies_server_side_as_a_dry_run(api_server):
     put(api_server, "v1/configmaps", _existing_configmap())
     outcome = preview("kubernetes.maintenance_on", target(api_server.url), manifest=manifest())
-    objects = k8s.parse_manifest(manifest(), NS)
+    objects = manifests.parse_manifest(manifest(), NS)
     reads = [r for r in api_server.requests() if r.method == kmock.method.GET]
     assert [r.url.path for r in reads] == [o.path for o in objects]  # all looked at before any change
     applies = changes(api_server)
@@ -599,7 +598,7 @@ def test_maintenance_on_execute_creates_and_updates(api_server):
     put(api_server, "v1/configmaps", _existing_configmap())
     execute("kubernetes.maintenance_on", target(api_server.url), manifest=manifest())
     assert all("dryRun" not in r.params and r.params["fieldManager"] == "warroom" for r in changes(api_server))
-    for obj in k8s.parse_manifest(manifest(), NS):
+    for obj in manifests.parse_manifest(manifest(), NS):
         now = stored(api_server, MAINTENANCE_RESOURCES[obj.kind], obj.name)
         assert now is not None and now["metadata"]["namespace"] == NS
     assert stored(api_server, "v1/configmaps", "maintenance-page")["data"]["index.html"].startswith("<h1>")
@@ -630,7 +629,7 @@ def test_maintenance_without_a_usable_manifest(api_server):
 
 
 def _maintenance_objects() -> list[tuple[str, dict]]:
-    return [(MAINTENANCE_RESOURCES[o.kind], o.body) for o in k8s.parse_manifest(manifest(), NS)]
+    return [(MAINTENANCE_RESOURCES[o.kind], o.body) for o in manifests.parse_manifest(manifest(), NS)]
 
 
 def test_maintenance_off_preview_deletes_as_a_dry_run(api_server):
@@ -639,7 +638,7 @@ def test_maintenance_off_preview_deletes_as_a_dry_run(api_server):
     outcome = preview("kubernetes.maintenance_off", target(api_server.url), manifest=manifest())
     deletes = changes(api_server)
     assert [(r.method, r.url.path) for r in deletes] == [
-        (kmock.method.DELETE, o.path) for o in k8s.parse_manifest(manifest(), NS)[:3]]
+        (kmock.method.DELETE, o.path) for o in manifests.parse_manifest(manifest(), NS)[:3]]
     assert all(r.params == {"propagationPolicy": "Background", "dryRun": "All"} for r in deletes)
     assert outcome.changes[-1] == Change("Ingress default/shop-maintenance", "absent", "absent")
     assert outcome.changes[0] == Change("ConfigMap default/maintenance-page", "present", "delete")
@@ -651,7 +650,7 @@ def test_maintenance_off_execute_deletes_the_objects(api_server):
         put(api_server, resource, body)
     outcome = execute("kubernetes.maintenance_off", target(api_server.url), manifest=manifest())
     assert all(r.params == {"propagationPolicy": "Background"} for r in changes(api_server))
-    for obj in k8s.parse_manifest(manifest(), NS):
+    for obj in manifests.parse_manifest(manifest(), NS):
         assert stored(api_server, MAINTENANCE_RESOURCES[obj.kind], obj.name) is None
     assert not outcome.noop and outcome.after == {label: "deleted" for label in outcome.objects}
 
@@ -667,7 +666,7 @@ def test_maintenance_on_then_off_round_trip(api_server):
     execute("kubernetes.maintenance_on", tgt, manifest=manifest())
     execute("kubernetes.maintenance_off", tgt, manifest=manifest())
     assert all(stored(api_server, MAINTENANCE_RESOURCES[o.kind], o.name) is None
-               for o in k8s.parse_manifest(manifest(), NS))
+               for o in manifests.parse_manifest(manifest(), NS))
 
 
 def test_maintenance_off_keeps_objects_someone_else_manages(api_server):
@@ -705,7 +704,7 @@ def _recorder() -> tuple[list[Progress], Any]:
 def test_follow_a_complete_rollout(api_server):
     api_server.add(deployment())
     seen, record = _recorder()
-    final = k8s.follow(target(api_server.url), deadline_seconds=5, on_progress=record, interval=0.01)
+    final = rollout.follow(target(api_server.url), deadline_seconds=5, on_progress=record, interval=0.01)
     assert final == Progress("complete", "deployment bharatcart-api: successfully rolled out", 3, 3, 3)
     assert seen == [final]
     assert all(r.params == {} and r.url.path == DEPLOYMENT_PATH for r in api_server.requests())
@@ -716,7 +715,7 @@ def test_follow_reports_each_change_until_complete(api_server):
               _status(updatedReplicas=3, replicas=4), _status(availableReplicas=2), deployment()]
     api_server.react(f"get {DEPLOYMENT_PATH}", lambda request: states.pop(0) if len(states) > 1 else states[0])
     seen, record = _recorder()
-    final = k8s.follow(target(api_server.url), deadline_seconds=5, on_progress=record, interval=0.01)
+    final = rollout.follow(target(api_server.url), deadline_seconds=5, on_progress=record, interval=0.01)
     assert final.state == "complete"
     assert [(p.state, p.updated, p.available, p.total) for p in seen] == [
         ("progressing", 1, 3, 3), ("progressing", 3, 3, 3), ("progressing", 3, 2, 3), ("complete", 3, 3, 3)]
@@ -728,7 +727,7 @@ def test_follow_a_rollout_past_its_progress_deadline(api_server):
     api_server.add(_status(updatedReplicas=1, conditions=[
         {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]))
     seen, record = _recorder()
-    final = k8s.follow(target(api_server.url), deadline_seconds=5, on_progress=record, interval=0.01)
+    final = rollout.follow(target(api_server.url), deadline_seconds=5, on_progress=record, interval=0.01)
     assert final.state == "failed"
     assert final.message == "deployment bharatcart-api: rollout exceeded its progress deadline"
     assert seen == [final]
@@ -738,7 +737,7 @@ def test_follow_gives_up_at_its_own_deadline(api_server):
     api_server.add(_status(updatedReplicas=1))
     seen, record = _recorder()
     started = time.monotonic()
-    final = k8s.follow(target(api_server.url), deadline_seconds=0.3, on_progress=record, interval=0.05)
+    final = rollout.follow(target(api_server.url), deadline_seconds=0.3, on_progress=record, interval=0.05)
     assert 0.3 <= time.monotonic() - started < 1.5
     assert final.state == "failed"
     assert final.message.startswith("deployment bharatcart-api: the rollout did not finish within the 0.3 s "
@@ -793,7 +792,7 @@ def test_follow_against_a_silent_api_server(api_server):
     with black_hole() as url:
         started = time.monotonic()
         with pytest.raises(ActionError, match="did not answer within 1 s while reading deployment bharatcart-api"):
-            k8s.follow(target(url, timeout_seconds=1), deadline_seconds=30, on_progress=lambda p: None)
+            rollout.follow(target(url, timeout_seconds=1), deadline_seconds=30, on_progress=lambda p: None)
         assert time.monotonic() - started < 2
 
 
