@@ -12,6 +12,8 @@ class TargetAdmin(admin.ModelAdmin):
         ("Where", {"fields": ("url", "extra_urls")}),
         ("Credentials (references only: the secret itself stays in the environment or a file)",
          {"fields": ("secret_env", "secret_file")}),
-        ("Kubernetes", {"fields": ("kubeconfig", "kube_context", "in_cluster", "namespace", "deployment",
-                                    "min_replicas", "max_replicas")}),
+        ("Kubernetes", {"fields": ("kubeconfig", "kube_context", "in_cluster", "namespace", "deployment")}),
     ]
+    # Other apps' settings per target, edited on the same page (mitigations: scale limits). Targets imports no
+    # app: each adds its inline from its own admin module.
+    inlines: list = []

@@ -40,8 +40,6 @@ class Target(models.Model):
     namespace = models.CharField(max_length=100, blank=True, default="default")
     deployment = models.CharField(max_length=100, blank=True, help_text="e.g. bharatcart-api")
     timeout_seconds = models.PositiveSmallIntegerField(default=5, help_text="Connect and per-call timeout")
-    min_replicas = models.PositiveIntegerField(default=1, help_text="Kubernetes: scaling never goes below this")
-    max_replicas = models.PositiveIntegerField(default=20, help_text="Kubernetes: scaling never goes above this")
     enabled = models.BooleanField(default=True)
 
     class Meta:

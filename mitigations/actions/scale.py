@@ -1,4 +1,4 @@
-"""Scale a deployment: `kubectl scale deployment/X --replicas=N`, within the target's bounds, whoever asks."""
+"""Scale a deployment: `kubectl scale deployment/X --replicas=N`, within the target's ScaleLimits, whoever asks."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mitigations.actions.base import (
     unknown_params,
     where,
 )
+from mitigations.models import ScaleLimits
 from targets.kubernetes.errors import ClusterError
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -24,7 +25,7 @@ CONFLICT_RETRIES = 2  # a 409 on scale is retried at most this many times (re-re
 
 
 def replica_bounds(target) -> tuple[int, int]:
-    return target.min_replicas, target.max_replicas
+    return ScaleLimits.of(target)
 
 
 def clean_replicas(target, value: Any, action: str = "kubernetes.scale") -> int:

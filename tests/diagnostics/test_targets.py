@@ -154,12 +154,14 @@ def test_a_user_without_password_is_fine_for_a_database():
 
 # --- where targets are edited ----------------------------------------------------------------------------------------
 
+NO_SCALE_LIMITS = {"scale_limits-TOTAL_FORMS": "0", "scale_limits-INITIAL_FORMS": "0"}  # the mitigations inline
+
 
 def test_the_admin_refuses_a_secret_outside_the_fence(client, secret_dir):
     admin = User.objects.create_superuser("root", password="root-password")
     client.force_login(admin)
     form = {"name": "prod-db", "kind": "postgres", "url": "postgres://app@db/shop", "timeout_seconds": 5,
-            "namespace": "default", "min_replicas": 1, "max_replicas": 20, "enabled": "on",
+            "namespace": "default", "enabled": "on", **NO_SCALE_LIMITS,
             "secret_env": "SECRET_KEY"}
     response = client.post("/admin/targets/target/add/", form)
     assert response.status_code == 200

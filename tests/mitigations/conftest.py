@@ -16,6 +16,7 @@ from pathlib import Path
 import kmock
 import pytest
 
+from mitigations.models import ScaleLimits
 from targets.models import Target
 from tests.diagnostics.kube_server import KubeServer, free_port
 
@@ -108,8 +109,10 @@ def cluster():
 
 @pytest.fixture
 def k8s_target(db, cluster):
-    return Target.objects.create(name="prod-api", kind="kubernetes", url=cluster.url, namespace=NS, deployment=API,
-                                 timeout_seconds=2, min_replicas=2, max_replicas=12)
+    target = Target.objects.create(name="prod-api", kind="kubernetes", url=cluster.url, namespace=NS,
+                                   deployment=API, timeout_seconds=2)
+    ScaleLimits.objects.create(target=target, min_replicas=2, max_replicas=12)
+    return target
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from kubernetes.client import V1Deployment
 
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Change, Progress, manifests, rollback, rollout
+from mitigations.models import ScaleLimits
 from targets.kubernetes import kubectl
 from targets.models import Target
 from tests.diagnostics.kube_server import KubeServer, black_hole, free_port
@@ -303,7 +304,8 @@ def test_undo_params():
 
 def test_scale_params_stay_within_the_targets_bounds():
     scale = action("kubernetes.scale")
-    tgt = target("http://unused", min_replicas=2, max_replicas=12)
+    tgt = target("http://unused")
+    tgt.scale_limits = ScaleLimits(min_replicas=2, max_replicas=12)
     assert scale.clean_params(tgt, {"replicas": 2}) == {"replicas": 2}
     assert scale.clean_params(tgt, {"replicas": 12}) == {"replicas": 12}
     for bad in (1, 13, 0, -3):
