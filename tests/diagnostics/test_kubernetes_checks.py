@@ -1,6 +1,7 @@
-"""Kubernetes checks: kubectl's algorithms on JSON fixtures, and the wire contract against a real HTTP API server.
+"""Kubernetes checks: what they show (pod status, ages, top, logs, verdicts) on JSON fixtures, and the wire contract
+against a real HTTP API server. kubectl's shared algorithms are tested in tests/targets/test_kubectl.py.
 
-The server is kmock's emulator (tests/diagnostics/kube_server.py); the kubernetes client is never patched.
+The server is kmock's emulator (tests/kube_server.py); the kubernetes client is never patched.
 No test here needs the database: the targets are unsaved.
 """
 
@@ -13,18 +14,16 @@ from decimal import Decimal
 
 import kmock
 import pytest
-from kubernetes.client import V1Deployment, V1LabelSelector, V1Pod, V1ReplicaSet
-from kubernetes.client.exceptions import ApiException
+from kubernetes.client import V1Deployment, V1Pod, V1ReplicaSet
 from kubernetes.utils import parse_quantity
 
 from diagnostics.checks import REGISTRY
 from diagnostics.checks import kubernetes as k8s
 from diagnostics.checks.base import CRITICAL, OK, WARN, CheckError, ParamError
 from targets.kubernetes import kubectl
-from targets.kubernetes.client import DEFAULT_TIMEOUT, timeout_of
-from targets.kubernetes.errors import ClusterError, translate
+from targets.kubernetes.errors import ClusterError
 from targets.models import Target
-from tests.diagnostics.kube_server import FIXTURES, KubeServer, black_hole, fixture, free_port
+from tests.kube_server import FIXTURES, KubeServer, black_hole, fixture, free_port
 
 NS = "default"
 API = "bharatcart-api"
@@ -81,15 +80,6 @@ def cluster(api_server: KubeServer) -> KubeServer:
 
 # --- rollout history: pure ---------------------------------------------------------------------------------------
 
-def test_history_keeps_only_the_deployments_own_replicasets_newest_first():
-    dep = V1Deployment.from_dict(fixture("deployment_api.json"))
-    replicasets = [V1ReplicaSet.from_dict(rs) for rs in fixture("replicasets.json")["items"]]
-    history = kubectl.owned_replicasets(dep, replicasets)
-    assert [kubectl.revision_of(rs) for rs in history] == [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]
-    assert all(rs.metadata.name.startswith("bharatcart-api-") for rs in history)
-    assert "bharatcart-api-orphan" not in {rs.metadata.name for rs in history}  # same labels, no controller ref
-
-
 def test_history_rows_mark_the_current_revision_and_stop_at_ten():
     dep = V1Deployment.from_dict(fixture("deployment_api.json"))
     replicasets = [V1ReplicaSet.from_dict(rs) for rs in fixture("replicasets.json")["items"]]
@@ -101,15 +91,6 @@ def test_history_rows_mark_the_current_revision_and_stop_at_ten():
     assert [row[1] for row in rows[1:]] == [""] * 9
     assert rows[-1][0] == 2
     assert next(row for row in rows if row[0] == 4)[4] == ""  # no change-cause annotation
-
-
-def test_revision_of_ignores_missing_and_unreadable_annotations():
-    rs = V1ReplicaSet.from_dict(fixture("replicasets.json")["items"][0])
-    assert kubectl.revision_of(rs) == 3
-    rs.metadata.annotations[kubectl.REVISION] = "not-a-number"
-    assert kubectl.revision_of(rs) is None
-    rs.metadata.annotations = None
-    assert kubectl.revision_of(rs) is None
 
 
 @pytest.mark.parametrize(("status", "generation", "verdict", "words"), [
@@ -137,26 +118,6 @@ def test_pod_status_ready_and_restarts_as_kubectl_get_pods(case):
     assert info.status == case["expect"]
     assert f"{info.ready_containers}/{info.total_containers}" == case["ready"]
     assert info.restarts == case["restarts"]
-
-
-def test_selector_matches_labels_and_expressions():
-    selector = V1LabelSelector.from_dict({"matchLabels": {"app": API}, "matchExpressions": [
-        {"key": "tier", "operator": "In", "values": ["api", "edge"]},
-        {"key": "canary", "operator": "DoesNotExist"},
-        {"key": "track", "operator": "NotIn", "values": ["shadow"]}]})
-    assert kubectl.selector_matches(selector, {"app": API, "tier": "api"})
-    assert not kubectl.selector_matches(selector, {"app": API, "tier": "web"})
-    assert not kubectl.selector_matches(selector, {"app": API, "tier": "api", "canary": "1"})
-    assert not kubectl.selector_matches(selector, {"app": API, "tier": "api", "track": "shadow"})
-    assert not kubectl.selector_matches(selector, {"app": "bharatcart-web", "tier": "api"})
-    assert not kubectl.selector_matches(V1LabelSelector(), {"app": API})  # empty selects nothing
-    assert kubectl.selector_string(selector) == "app=bharatcart-api,tier in (api,edge),!canary,track notin (shadow)"
-
-
-def test_pods_of_selects_the_deployments_pods_only():
-    dep = V1Deployment.from_dict(fixture("deployment_api.json"))
-    pods = [V1Pod.from_dict(p) for p in api_pods() + web_pods()]
-    assert [p.metadata.name for p in kubectl.pods_of(dep, pods)] == [p["metadata"]["name"] for p in api_pods()]
 
 
 @pytest.mark.parametrize(("seconds", "age"), [
@@ -188,30 +149,6 @@ def test_pods_verdict_thresholds(infos, desired, verdict):
 
 
 # --- logs: pure --------------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("case", fixture("log_pod_cases.json"), ids=lambda c: c["why"])
-def test_log_pod_choice_follows_kubectl_by_logging(case):
-    pods = [V1Pod.from_dict(p) for p in case["pods"]]
-    assert kubectl.pick_log_pod(pods).metadata.name == case["expect"]
-    assert kubectl.pick_log_pod(list(reversed(pods))).metadata.name == case["expect"]  # not the list order
-
-
-def test_log_pod_choice_among_the_deployments_pods_only():
-    dep = V1Deployment.from_dict(fixture("deployment_api.json"))
-    everything = [V1Pod.from_dict(p) for p in web_pods() + api_pods()]
-    assert kubectl.pick_log_pod(everything).metadata.name.startswith("bharatcart-web-")  # why filtering matters
-    assert kubectl.pick_log_pod(kubectl.pods_of(dep, everything)).metadata.name == CHOSEN
-    assert kubectl.pick_log_pod([]) is None
-
-
-def test_default_container_is_the_annotated_one_else_the_first():
-    pod = V1Pod.from_dict(api_pods()[0])
-    assert kubectl.default_container(pod) == "api"
-    pod.metadata.annotations[kubectl.DEFAULT_CONTAINER] = "proxy"
-    assert kubectl.default_container(pod) == "proxy"
-    pod.metadata.annotations[kubectl.DEFAULT_CONTAINER] = "gone"
-    assert kubectl.default_container(pod) == "api"
-
 
 def test_grep_is_a_case_insensitive_plain_substring():
     lines = ["GET /a 200", "upstream Timeout", "db TIMEOUT", "cache timed out", "retry [a.b]"]
@@ -276,32 +213,6 @@ def test_top_rows_against_limits():
     assert results[0][0] == ["bharatcart-api-1b0f3-k2x9p", "320m", "300m", "600m", 53.3,
                              "230Mi", "320Mi", "640Mi", 35.9]
     assert results[2][0][8] == 96.9
-
-
-# --- errors: pure ------------------------------------------------------------------------------------------------
-
-def _api_error(status: int, reason: str, message: str) -> ApiException:
-    body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
-                       "reason": reason, "code": status})
-    return ApiException(status=status, reason=reason, body=body)
-
-
-def test_api_errors_become_messages_naming_the_server():
-    where = {"server": "https://k8s.example.com:6443", "timeout": 5, "doing": "reading deployment x"}
-    forbidden = _api_error(403, "Forbidden", 'deployments.apps "x" is forbidden: User "warroom" cannot get')
-    assert str(translate(forbidden, **where)) == (
-        "Kubernetes API at https://k8s.example.com:6443 does not allow reading deployment x (403 Forbidden): "
-        'deployments.apps "x" is forbidden: User "warroom" cannot get')
-    assert "401 Unauthorized" in str(translate(_api_error(401, "Unauthorized", "Unauthorized"), **where))
-    assert str(translate(_api_error(404, "NotFound", "gone"), **where, not_found="deployment x not found")) \
-        == "deployment x not found"
-    assert "answered 503 Service Unavailable while reading deployment x: metrics down" in \
-        str(translate(_api_error(503, "Service Unavailable", "metrics down"), **where))
-
-
-def test_a_zero_timeout_still_gets_one():
-    assert timeout_of(Target(timeout_seconds=0)) == DEFAULT_TIMEOUT
-    assert timeout_of(Target(timeout_seconds=2)) == 2
 
 
 # --- over HTTP: the checks against the emulated API server ---------------------------------------------------------

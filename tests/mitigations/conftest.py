@@ -18,7 +18,7 @@ import pytest
 
 from mitigations.models import ScaleLimits
 from targets.models import Target
-from tests.diagnostics.kube_server import KubeServer, free_port
+from tests.kube_server import KubeServer, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NS, API = "default", "bharatcart-api"

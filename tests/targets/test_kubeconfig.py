@@ -19,7 +19,7 @@ from diagnostics.demo import seed_targets
 from targets.kubernetes.client import Kubeconfig, find_kubeconfig
 from targets.kubernetes.errors import ClusterError
 from targets.models import Target
-from tests.diagnostics.kube_server import KubeServer, fixture, free_port
+from tests.kube_server import KubeServer, fixture, free_port
 
 
 @pytest.fixture
