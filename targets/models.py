@@ -10,7 +10,8 @@ from targets.secrets import SecretRefused, env_problem, file_problem, mask_url, 
 
 
 class Target(models.Model):
-    """A system the runbook's checks look at. Holds references to secrets, never the secrets themselves."""
+    """A system the runbook's checks look at and its mitigations act on. Holds references to secrets, never the
+    secrets themselves."""
 
     class Kind(models.TextChoices):
         POSTGRES = "postgres", "PostgreSQL server"
