@@ -25,7 +25,7 @@ WORKER_STARTUP_SECONDS = 30
 ROUND_SECONDS = 60  # a round that takes longer means a lost or stuck worker: the bench fails
 POLL_SECONDS = 0.02
 SLACK_MS = 500  # the issue's target: wall ≤ slowest check + 0.5 s
-DEPLOYMENT = "default/bharatcart-api"  # in tests/diagnostics/fixtures/k8s/, which the kmock cluster serves
+DEPLOYMENT = "default/bharatcart-api"  # in tests/fixtures/k8s/, which the kmock cluster serves
 ENDED = {"succeeded", "failed", "timed_out"}
 CHILD = "bench/diagnostics_child.py"
 
@@ -54,7 +54,7 @@ def kube_cluster():
     """
     sys.path.insert(0, str(ROOT))
     try:
-        from tests.diagnostics.kube_server import KubeServer, fixture
+        from tests.kube_server import KubeServer, fixture
     except ImportError as exc:
         print(f"bench: no Kubernetes target: {exc}")
         yield ""

@@ -38,9 +38,9 @@ def setup(http_url: str, kube_url: str = "", deployment: str = "") -> dict:
     from django.contrib.auth.models import User
     from rest_framework.authtoken.models import Token
 
-    from diagnostics.models import Target
     from incidents.models import Severity
     from incidents.services import incident_declare
+    from targets.models import Target
 
     cleanup()
     others = list(Target.objects.filter(enabled=True).values_list("name", flat=True))
@@ -74,8 +74,9 @@ def cleanup() -> dict:
     from rest_framework.authtoken.models import Token
 
     from diagnostics.apps import CHECK_ENTRY
-    from diagnostics.models import Run, Target
+    from diagnostics.models import Run
     from incidents.models import Entry, Incident
+    from targets.models import Target
 
     incidents = Incident.objects.filter(title=TITLE)
     ended = dict(Run.objects.filter(incident__in=incidents).values_list("pk", "finished_at"))
@@ -99,7 +100,7 @@ def cost(runs: str) -> dict:
     import psycopg
     import redis
 
-    from diagnostics.models import Target
+    from targets.models import Target
 
     runs = int(runs)
     postgres = Target(name=f"{PREFIX}postgres", kind="postgres", url=POSTGRES_URL)

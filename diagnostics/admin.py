@@ -1,20 +1,6 @@
 from django.contrib import admin
 
-from diagnostics.models import Run, Target
-
-
-@admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "where", "enabled")
-    list_filter = ("kind", "enabled")
-    fieldsets = [
-        (None, {"fields": ("name", "kind", "description", "enabled", "timeout_seconds")}),
-        ("Where", {"fields": ("url", "extra_urls")}),
-        ("Credentials (references only: the secret itself stays in the environment or a file)",
-         {"fields": ("secret_env", "secret_file")}),
-        ("Kubernetes", {"fields": ("kubeconfig", "kube_context", "in_cluster", "namespace", "deployment",
-                                    "min_replicas", "max_replicas")}),
-    ]
+from diagnostics.models import Run
 
 
 @admin.register(Run)

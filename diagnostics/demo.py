@@ -1,6 +1,6 @@
 """`manage.py demo` adds targets for what runs on this machine, so checks work on a fresh checkout."""
 
-from diagnostics.models import Target
+from targets.models import Target
 from warroom.env import env_int
 
 
@@ -26,7 +26,7 @@ def _cluster() -> dict | None:
     import yaml
     from kubernetes.config import ConfigException
 
-    from diagnostics.kube import find_kubeconfig
+    from targets.kubernetes.client import find_kubeconfig
 
     try:
         found = find_kubeconfig()

@@ -3,7 +3,7 @@ import json
 from django import forms
 
 from diagnostics.checks import REGISTRY
-from diagnostics.models import Target
+from targets.models import Target
 
 
 class RunForm(forms.Form):

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
 from incidents.models import Status
+from targets.models import Target
 
 PANEL_RUNS = 20
 

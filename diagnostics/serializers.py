@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
+from targets.models import Target
 
 
 class TargetSerializer(serializers.ModelSerializer):

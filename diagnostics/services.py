@@ -18,9 +18,11 @@ from django.utils import timezone
 from diagnostics.apps import CHECK_ENTRY
 from diagnostics.checks import REGISTRY, CheckError, ParamError, Result, get_check
 from diagnostics.checks.base import human_seconds
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
 from diagnostics.playbooks import PLAYBOOKS, TRIAGE, Step
 from incidents.services import incident_touch, timeline_record
+from targets.errors import TargetError
+from targets.models import Target
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ def _request_all(*, incident, steps, by, batch: str, target=None) -> list[Run]:
     targets = [_target(target)] if target else list(Target.objects.filter(enabled=True))
     plan = _plan(steps, targets)
     if not plan:
-        raise ParamError("No enabled target fits these checks: add targets in the admin (Diagnostics → Targets)")
+        raise ParamError("No enabled target fits these checks: add targets in the admin (Targets → Targets)")
     with transaction.atomic():
         return [run_request(incident=incident, check=step.check, target=t, params=step.params, by=by, batch=batch)
                 for step, t in plan]
@@ -113,7 +115,7 @@ def execute(check: str, target: Target, params: dict) -> tuple[str, Result | Non
     returns or logs carries the target's secret."""
     try:
         return Run.Status.SUCCEEDED, _scrubbed(REGISTRY[check].run(target, params), target), ""
-    except CheckError as exc:
+    except (CheckError, TargetError) as exc:  # the target's own failures (secret, cluster) are failures too
         return Run.Status.FAILED, None, target.scrub(str(exc))
     except Exception as exc:
         # Not log.exception: the traceback quotes the exception, which may quote what the server sent back.

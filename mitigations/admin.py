@@ -1,7 +1,19 @@
 from django.contrib import admin
 
 from mitigations import services
-from mitigations.models import MaintenanceManifest, Mitigation
+from mitigations.models import MaintenanceManifest, Mitigation, ScaleLimits
+from targets.admin import TargetAdmin
+
+
+class ScaleLimitsInline(admin.StackedInline):
+    """On the target's page: how far scaling may go (Kubernetes targets; none set means 1 to 20)."""
+
+    model = ScaleLimits
+    extra = 0
+    max_num = 1
+
+
+TargetAdmin.inlines.append(ScaleLimitsInline)
 
 
 @admin.register(MaintenanceManifest)

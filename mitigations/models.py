@@ -9,10 +9,33 @@ from django.db.models import Q
 from django.utils import timezone
 
 
+class ScaleLimits(models.Model):
+    """How far scaling may take a Kubernetes target, whoever asks: a mitigation setting, kept beside the target it
+    bounds (edited inline on the target's admin page). A target without one gets the defaults."""
+
+    DEFAULT_MIN, DEFAULT_MAX = 1, 20
+
+    target = models.OneToOneField("targets.Target", on_delete=models.CASCADE, related_name="scale_limits")
+    min_replicas = models.PositiveIntegerField(default=DEFAULT_MIN, help_text="Scaling never goes below this")
+    max_replicas = models.PositiveIntegerField(default=DEFAULT_MAX, help_text="Scaling never goes above this")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "scale limits"
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.min_replicas}–{self.max_replicas} replicas"
+
+    @classmethod
+    def of(cls, target) -> tuple[int, int]:
+        """(min, max) replicas for this target: its own limits, else the defaults."""
+        limits = getattr(target, "scale_limits", None)  # none stored: Django raises an AttributeError subclass
+        return (limits.min_replicas, limits.max_replicas) if limits else (cls.DEFAULT_MIN, cls.DEFAULT_MAX)
+
+
 class MaintenanceManifest(models.Model):
     """The maintenance-mode YAML kept with a target. Versions are appended, never edited."""
 
-    target = models.ForeignKey("diagnostics.Target", on_delete=models.PROTECT, related_name="manifests")
+    target = models.ForeignKey("targets.Target", on_delete=models.PROTECT, related_name="manifests")
     version = models.PositiveIntegerField()
     yaml = models.TextField(help_text="What `kubectl apply -f k8s/maintenance-mode.yaml` would apply")
     note = models.CharField(max_length=200, blank=True)
@@ -54,7 +77,7 @@ class Mitigation(models.Model):
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="mitigations")
     action = models.CharField(max_length=60)
-    target = models.ForeignKey("diagnostics.Target", on_delete=models.PROTECT, related_name="mitigations")
+    target = models.ForeignKey("targets.Target", on_delete=models.PROTECT, related_name="mitigations")
     params = models.JSONField(default=dict, blank=True)
     params_digest = models.CharField(max_length=64)
     manifest = models.ForeignKey(MaintenanceManifest, null=True, blank=True, on_delete=models.PROTECT,

@@ -1,7 +1,8 @@
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 
-from diagnostics.models import Target
-from mitigations.models import Mitigation
+from mitigations.models import Mitigation, ScaleLimits
+from targets.models import Target
 
 PANEL_MITIGATIONS = 10
 
@@ -12,4 +13,7 @@ def mitigations_for_incident(incident_id: int) -> QuerySet:
 
 
 def deployment_targets() -> QuerySet:
-    return Target.objects.filter(enabled=True, kind=Target.Kind.KUBERNETES).exclude(deployment="")
+    """Kubernetes targets to act on, each with the min_replicas and max_replicas its scale limits allow."""
+    return (Target.objects.filter(enabled=True, kind=Target.Kind.KUBERNETES).exclude(deployment="")
+            .annotate(min_replicas=Coalesce("scale_limits__min_replicas", Value(ScaleLimits.DEFAULT_MIN)),
+                      max_replicas=Coalesce("scale_limits__max_replicas", Value(ScaleLimits.DEFAULT_MAX))))

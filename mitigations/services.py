@@ -16,11 +16,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from diagnostics.models import Target
 from incidents.services import incident_touch, timeline_record
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
 from mitigations.apps import MITIGATION_ENTRY
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
+from targets.models import Target
 from warroom.permissions import Perm, require
 
 # Severity levels at or below this (SEV1, SEV2) need two commanders for a destructive action.
@@ -353,7 +353,7 @@ def mitigation_finish(mitigation: Mitigation, *, status: str, error: str = "", t
 
 def mitigation_execute(mitigation_id: int) -> Mitigation:
     """The worker's half: the real change, then kubectl's rollout status until it settles."""
-    from mitigations.actions.kubernetes import follow
+    from mitigations.actions.rollout import follow
 
     mitigation = Mitigation.objects.select_related("target", "incident", "manifest").get(pk=mitigation_id)
     spec = get_action(mitigation.action)

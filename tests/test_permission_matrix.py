@@ -127,7 +127,8 @@ def cluster():
 @pytest.fixture
 def world(request, people, second_commander, make_incident):
     """The objects the URLs point at; the Kubernetes ones only for the rows that need them."""
-    from diagnostics.models import Run, Target
+    from diagnostics.models import Run
+    from targets.models import Target
 
     incident = make_incident(acknowledge=True)
     target = Target.objects.create(name="local-postgres", kind="postgres",
@@ -138,10 +139,12 @@ def world(request, people, second_commander, make_incident):
     objects |= {"mitigation": 999_999, "scale": 999_999}  # for the 405 checks, which never reach a view's body
     row = getattr(request.node, "callspec", None) and request.node.callspec.params.get("row")
     if row and row.cluster:
-        from diagnostics.models import Target
+        from mitigations.models import ScaleLimits
+        from targets.models import Target
 
         k8s = Target.objects.create(name="prod-api", kind="kubernetes", url=request.getfixturevalue("cluster").url,
-                                    namespace=NS, deployment=API, timeout_seconds=2, min_replicas=2, max_replicas=12)
+                                    namespace=NS, deployment=API, timeout_seconds=2)
+        ScaleLimits.objects.create(target=k8s, min_replicas=2, max_replicas=12)
         undo = mitigation_services.mitigation_request(incident=incident, action="kubernetes.rollout_undo",
                                                       target=k8s, params={}, by=second_commander)
         scale = mitigation_services.mitigation_request(incident=incident, action="kubernetes.scale", target=k8s,

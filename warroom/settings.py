@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "incidents",
+    "targets",
     "diagnostics",
     "mitigations",
     "postmortems",

@@ -10,8 +10,8 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from urllib3 import exceptions as http_errors
 
-from diagnostics import secrets  # a module import: secrets imports checks.base, so no names at import time
 from diagnostics.checks.base import CRITICAL, OK, WARN, Check, CheckError, Result, register, worst
+from targets import secrets
 
 MAX_REDIRECTS = 3
 SLOW_MS = 1000

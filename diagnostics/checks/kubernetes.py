@@ -1,15 +1,16 @@
 """Checks for Kubernetes deployments: the runbook's kubectl lines (rollout history, get pods, top pods, logs).
 
-The parsing and the choices kubectl makes (revision order, pod status string, which pod `logs deployment/X`
-reads, quantity formatting, verdicts) are pure functions over the client's model objects or plain dicts, so they
-are tested on JSON fixtures; the check classes only fetch, through diagnostics.kube, and assemble a Result.
+What kubectl decides (owned ReplicaSets, revisions, rollout status, which pod `logs deployment/X` reads) comes from
+targets.kubernetes.kubectl, shared with mitigations; what only these checks show (the pod status string, ages,
+quantity formatting, verdicts) is here, as pure functions tested on JSON fixtures. The check classes fetch through
+targets.kubernetes.client and assemble a Result; the cluster's failures (ClusterError) end the run as failed.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -27,27 +28,34 @@ from diagnostics.checks.base import (
     register,
     worst,
 )
+from targets.kubernetes.kubectl import (
+    CHANGE_CAUSE,
+    COMPLETE,
+    FAILED,
+    condition,
+    default_container,
+    is_ready,
+    owned_replicasets,
+    parse_quantity,
+    pick_log_pod,
+    pods_of,
+    revision_of,
+    rollout_status,
+    selector_string,
+)
 
 if TYPE_CHECKING:
-    from diagnostics import kube
+    from targets.kubernetes.client import KubeSession
 
 # The kubernetes client costs a web worker ~25 MiB; only the Celery worker needs it, so it is imported on use.
 
 
-def parse_quantity(quantity) -> Decimal:
-    from kubernetes.utils import parse_quantity as parse
+def _session(target) -> KubeSession:
+    from targets.kubernetes.client import KubeSession
 
-    return parse(quantity)
+    return KubeSession(target)
 
 
-def _session(target) -> kube.KubeSession:
-    from diagnostics import kube
-
-    return kube.KubeSession(target)
-
-REVISION = "deployment.kubernetes.io/revision"
-CHANGE_CAUSE = "kubernetes.io/change-cause"
-DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 HISTORY_LIMIT = 10
 LOG_BYTES_CAP = 256 * 1024
 TAIL_MAX = 1000
@@ -60,53 +68,15 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 # --- rollout history -----------------------------------------------------------------------------------------------
 
-def revision_of(obj) -> int | None:
-    """The deployment controller's revision number on a Deployment or ReplicaSet, if it has a readable one."""
-    value = ((obj.metadata.annotations or {}) if obj.metadata else {}).get(REVISION)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def controlled_by(obj, uid: str | None) -> bool:
-    """Whether obj's controller owner reference points at uid (metav1.IsControlledBy, as kubectl uses)."""
-    refs = (obj.metadata.owner_references or []) if obj.metadata else []
-    return bool(uid) and any(ref.controller and ref.uid == uid for ref in refs)
-
-
-def deployment_history(deployment, replicasets: Iterable) -> list:
-    """The deployment's own ReplicaSets, newest revision first; other deployments' and unnumbered ones are left out."""
-    uid = deployment.metadata.uid
-    own = [rs for rs in replicasets if controlled_by(rs, uid) and revision_of(rs) is not None]
-    return sorted(own, key=lambda rs: revision_of(rs) or 0, reverse=True)
-
-
 def images_of(pod_template_spec) -> str:
     containers = (pod_template_spec.containers or []) if pod_template_spec else []
     return ", ".join(c.image or "" for c in containers)
 
 
 def rollout_state(deployment) -> tuple[str, str]:
-    """kubectl rollout status's decision (polymorphichelpers/rollout_status.go) as a verdict and a sentence."""
-    meta, spec, status = deployment.metadata, deployment.spec, deployment.status
-    generation = (meta.generation if meta else None) or 0
-    observed = (status.observed_generation if status else None) or 0
-    if generation > observed:
-        return WARN, "waiting for the deployment spec update to be observed"
-    for cond in (status.conditions or []) if status else []:
-        if cond.type == "Progressing" and cond.reason == "ProgressDeadlineExceeded":
-            return CRITICAL, "rollout exceeded its progress deadline"
-    updated = (status.updated_replicas if status else None) or 0
-    replicas = (status.replicas if status else None) or 0
-    available = (status.available_replicas if status else None) or 0
-    if spec is not None and spec.replicas is not None and updated < spec.replicas:
-        return WARN, f"rollout in progress: {updated} of {spec.replicas} new replicas have been updated"
-    if replicas > updated:
-        return WARN, f"rollout in progress: {replicas - updated} old replicas are pending termination"
-    if available < updated:
-        return WARN, f"rollout in progress: {available} of {updated} updated replicas are available"
-    return OK, "successfully rolled out"
+    """kubectl rollout status's decision as a verdict: failed is critical, still progressing a warning."""
+    state, sentence = rollout_status(deployment)
+    return {COMPLETE: OK, FAILED: CRITICAL}.get(state, WARN), sentence
 
 
 def history_rows(deployment, history: Sequence) -> list[list[Any]]:
@@ -125,51 +95,6 @@ def history_rows(deployment, history: Sequence) -> list[list[Any]]:
 
 
 # --- pods ------------------------------------------------------------------------------------------------------------
-
-def selector_matches(selector, labels: dict[str, str] | None) -> bool:
-    """A LabelSelector (matchLabels and matchExpressions) against labels; an empty selector matches nothing,
-    as for a Deployment (whose selector the API server requires to be non-empty)."""
-    labels = labels or {}
-    if selector is None or not (selector.match_labels or selector.match_expressions):
-        return False
-    if any(labels.get(key) != value for key, value in (selector.match_labels or {}).items()):
-        return False
-    for req in selector.match_expressions or []:
-        present, values = req.key in labels, set(req.values or [])
-        ok = {"In": present and labels.get(req.key) in values, "NotIn": not present or labels[req.key] not in values,
-              "Exists": present, "DoesNotExist": not present}.get(req.operator, False)
-        if not ok:
-            return False
-    return True
-
-
-def selector_string(selector) -> str:
-    """The same selector as a labelSelector query string, so a real API server filters before we do."""
-    parts = [f"{key}={value}" for key, value in sorted((selector.match_labels or {}).items())]
-    for req in selector.match_expressions or []:
-        values = ",".join(sorted(req.values or []))
-        parts.append({"In": f"{req.key} in ({values})", "NotIn": f"{req.key} notin ({values})",
-                      "Exists": req.key, "DoesNotExist": f"!{req.key}"}.get(req.operator, req.key))
-    return ",".join(parts)
-
-
-def pods_of(deployment, pods: Iterable) -> list:
-    """The deployment's pods by its selector, matched here because not every server (kmock) filters by label."""
-    selector = deployment.spec.selector if deployment.spec else None
-    return sorted((p for p in pods if selector_matches(selector, p.metadata.labels)), key=lambda p: p.metadata.name)
-
-
-def _condition(pod, kind: str):
-    for cond in (pod.status.conditions or []) if pod.status else []:
-        if cond.type == kind:
-            return cond
-    return None
-
-
-def is_ready(pod) -> bool:
-    cond = _condition(pod, "Ready")
-    return cond is not None and cond.status == "True"
-
 
 def _restartable(container) -> bool:
     return container is not None and getattr(container, "restart_policy", None) == "Always"
@@ -221,7 +146,7 @@ def pod_info(pod) -> PodInfo:
             reason = f"Init:{i}/{len(init_specs)}"
         initializing = True
         break
-    initialized = (cond := _condition(pod, "Initialized")) is not None and cond.status == "True"
+    initialized = (cond := condition(pod, "Initialized")) is not None and cond.status == "True"
     if not initializing or initialized:
         restarts, has_running = sidecar_restarts, False
         for cs in reversed((status.container_statuses or []) if status else []):
@@ -294,39 +219,6 @@ def pods_verdict(infos: Sequence[PodInfo], desired: int | None) -> str:
 
 
 # --- logs ------------------------------------------------------------------------------------------------------------
-
-def _time_key(moment: datetime | None) -> tuple[int, float]:
-    """Earlier first and a missing time last, as kubectl's afterOrZero orders them."""
-    return (0, moment.timestamp()) if moment else (1, 0.0)
-
-
-def logging_key(pod) -> tuple:
-    """kubectl's podutils.ByLogging as a sort key: the smallest key is the pod `kubectl logs deployment/X` reads.
-
-    Assigned to a node first; Running, then Unknown, then Pending (any other phase counts as Running, as Go's map
-    default does); ready first; ready for longer first; more restarts first; older first.
-    """
-    ready = is_ready(pod)
-    cond = _condition(pod, "Ready")
-    ready_since = _time_key(cond.last_transition_time if ready and cond else None) if ready else (1, 0.0)
-    phase = (pod.status.phase if pod.status else None) or ""
-    restarts = max((cs.restart_count or 0 for cs in (pod.status.container_statuses or [])), default=0) \
-        if pod.status else 0
-    return (0 if pod.spec and pod.spec.node_name else 1, {"Running": 0, "Unknown": 1, "Pending": 2}.get(phase, 0),
-            0 if ready else 1, ready_since, -restarts, _time_key(pod.metadata.creation_timestamp))
-
-
-def pick_log_pod(pods: Sequence):
-    """The pod kubectl would read for `kubectl logs deployment/X`, or None when there are none."""
-    return min(pods, key=logging_key, default=None)
-
-
-def default_container(pod) -> str | None:
-    """kubectl's default: the default-container annotation when it names a container, else the first one."""
-    names = [c.name for c in (pod.spec.containers or [])] if pod.spec else []
-    annotated = (pod.metadata.annotations or {}).get(DEFAULT_CONTAINER)
-    return annotated if annotated in names else (names[0] if names else None)
-
 
 def grep(lines: Sequence[str], pattern: str | None) -> list[list[Any]]:
     """[line number, line] for lines holding pattern as a case-insensitive plain substring (all lines if None)."""
@@ -423,13 +315,13 @@ def _where(target) -> tuple[str, str]:
     return target.namespace or "default", target.deployment
 
 
-def _deployment(session: kube.KubeSession, namespace: str, name: str):
+def _deployment(session: KubeSession, namespace: str, name: str):
     return session.call(session.apps.read_namespaced_deployment, name, namespace,
                         doing=f"reading deployment {name} in namespace {namespace}",
                         not_found=f"deployment {name} not found in namespace {namespace}")
 
 
-def _pods(session: kube.KubeSession, deployment, namespace: str) -> list:
+def _pods(session: KubeSession, deployment, namespace: str) -> list:
     selector = deployment.spec.selector if deployment.spec else None
     listing = session.call(session.core.list_namespaced_pod, namespace,
                            label_selector=selector_string(selector) if selector else None,
@@ -452,7 +344,7 @@ class RolloutHistory(Check):
             deployment = _deployment(session, namespace, name)
             listing = session.call(session.apps.list_namespaced_replica_set, namespace,
                                    doing=f"listing replica sets in namespace {namespace}")
-        history = deployment_history(deployment, listing.items or [])
+        history = owned_replicasets(deployment, listing.items or [])
         state, sentence = rollout_state(deployment)
         columns = ["revision", "current", "images", "created", "change cause", "replicas", "ready"]
         rows = history_rows(deployment, history)

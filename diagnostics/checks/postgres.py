@@ -36,7 +36,7 @@ def short_query(query: str | None) -> str:
 
 
 def _scrub(message: str, target) -> str:
-    """One line, with the target's secret masked (diagnostics.secrets.scrub, through the target)."""
+    """One line, with the target's secret masked (targets.secrets.scrub, through the target)."""
     return " ".join(target.scrub(message).split())
 
 

@@ -1,9 +1,24 @@
-"""What every mitigation action is: a preview (a server-side dry run) and an execution, both recorded."""
+"""What every mitigation action is: one run() that a preview sends as a server-side dry run and an execution for
+real, both recorded; and what the Kubernetes actions share (the session, the write query, the parameters' rules).
+
+A target's failure (a refused secret, a cluster down, timing out or denying: targets.TargetError) becomes an
+ActionError here, in the preview and execute wrappers, and nowhere else."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+from targets.errors import TargetError
+
+if TYPE_CHECKING:
+    from targets.kubernetes.client import KubeSession
+
+FIELD_MANAGER = "warroom"
+DRY_RUN = "All"
 
 
 class ActionError(Exception):
@@ -70,10 +85,16 @@ class Action:
 
     def preview(self, target, params: dict, *, manifest: str | None = None) -> Outcome:
         """The same request as execute(), sent with dryRun=All: shows what would change, changes nothing."""
-        raise NotImplementedError
+        with target_errors():
+            return self.run(target, params, manifest=manifest, dry_run=True)
 
     def execute(self, target, params: dict, *, manifest: str | None = None) -> Outcome:
         """The real request (fieldManager=warroom). Never retried blindly."""
+        with target_errors():
+            return self.run(target, params, manifest=manifest, dry_run=False)
+
+    def run(self, target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
+        """What the action does; with dry_run, every write carries dryRun=All."""
         raise NotImplementedError
 
 
@@ -85,3 +106,54 @@ def register(cls: type[Action]) -> type[Action]:
         raise ValueError(f"Two actions are called {cls.name}")
     REGISTRY[cls.name] = cls()
     return cls
+
+
+@contextmanager
+def target_errors() -> Iterator[None]:
+    """The target's failure, already a message for people, becomes this interface's ActionError."""
+    try:
+        yield
+    except TargetError as exc:
+        raise ActionError(str(exc)) from exc
+
+
+# --- what the Kubernetes actions share -------------------------------------------------------------------------------
+
+def session_for(target) -> KubeSession:
+    """The target's cluster session; the client (~25 MiB) is imported on use, in workers, not in web processes."""
+    from targets.kubernetes.client import KubeSession
+
+    return KubeSession(target)
+
+
+def writes(dry_run: bool) -> list[tuple[str, str]]:
+    """The query every change carries: who made it, and for a preview that nothing may be persisted."""
+    return [("fieldManager", FIELD_MANAGER)] + ([("dryRun", DRY_RUN)] if dry_run else [])
+
+
+def where(target) -> tuple[str, str]:
+    """The target's namespace and deployment."""
+    if not target.deployment:
+        raise ActionError(f"Target {target.name or '(unnamed)'} names no deployment")
+    return target.namespace or "default", target.deployment
+
+
+def deployment_path(namespace: str, name: str) -> str:
+    return f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/deployments/{quote(name, safe='')}"
+
+
+def no_params(action: Action, raw: dict | None) -> dict:
+    if raw:
+        raise ActionParamError(f"{action.name} takes no parameters (got {', '.join(sorted(map(str, raw)))})")
+    return {}
+
+
+def unknown_params(action: Action, raw: dict, known: set[str]) -> None:
+    extra = sorted(set(map(str, raw)) - known)
+    if extra:
+        raise ActionParamError(f"{action.name}: unknown parameter {', '.join(extra)}; "
+                               f"it takes {', '.join(sorted(known))}")
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

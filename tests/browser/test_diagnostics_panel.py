@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from diagnostics.models import Target
+from targets.models import Target
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,8 @@ import pytest
 from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
 from playwright.sync_api import expect
 
-from diagnostics.models import Target
+from mitigations.models import ScaleLimits
+from targets.models import Target
 from tests.mitigations.conftest import Cluster, fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -25,8 +26,9 @@ def live_cluster():
 
 def test_scale_preview_confirm_and_watch_it_roll_out(celery_worker, live_cluster, login, site, make_incident,
                                                       commander):
-    Target.objects.create(name="prod-api", kind="kubernetes", url=live_cluster.url, namespace="default",
-                          deployment="bharatcart-api", timeout_seconds=3, min_replicas=2, max_replicas=12)
+    target = Target.objects.create(name="prod-api", kind="kubernetes", url=live_cluster.url, namespace="default",
+                                   deployment="bharatcart-api", timeout_seconds=3)
+    ScaleLimits.objects.create(target=target, min_replicas=2, max_replicas=12)
     incident = make_incident(title="Checkout slow under load", severity="SEV2", acknowledge=True)
     page = login("commander")
     page.goto(f"{site}/incidents/{incident.pk}/")
@@ -54,8 +56,9 @@ def test_scale_preview_confirm_and_watch_it_roll_out(celery_worker, live_cluster
 
 def test_sev2_rollback_one_commander_approves_another_executes(celery_worker, live_cluster, login, site,
                                                                make_incident, commander, second_commander):
-    Target.objects.create(name="prod-api", kind="kubernetes", url=live_cluster.url, namespace="default",
-                          deployment="bharatcart-api", timeout_seconds=3, min_replicas=2, max_replicas=12)
+    target = Target.objects.create(name="prod-api", kind="kubernetes", url=live_cluster.url, namespace="default",
+                                   deployment="bharatcart-api", timeout_seconds=3)
+    ScaleLimits.objects.create(target=target, min_replicas=2, max_replicas=12)
     incident = make_incident(title="Checkout errors after the 1.10 deploy", severity="SEV2", acknowledge=True)
     url = f"{site}/incidents/{incident.pk}/"
     before = live_cluster.deployment()["spec"]["template"]["spec"]["containers"][0]["image"]

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from diagnostics.models import Target
+from targets.models import Target
 
 
 def free_port() -> int:

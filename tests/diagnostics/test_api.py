@@ -2,7 +2,8 @@
 
 import pytest
 
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
+from targets.models import Target
 
 pytestmark = pytest.mark.django_db
 

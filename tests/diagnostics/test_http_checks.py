@@ -13,7 +13,7 @@ import pytest
 
 from diagnostics.checks import REGISTRY, CheckError
 from diagnostics.checks.base import CRITICAL, OK, WARN, Result
-from diagnostics.models import Target
+from targets.models import Target
 
 RELEASE = threading.Event()  # set at teardown so the hanging handler lets go
 LONG_BODY = "ok   \n\n  " + "database: up\t" * 40

@@ -1,6 +1,7 @@
-"""Kubernetes checks: kubectl's algorithms on JSON fixtures, and the wire contract against a real HTTP API server.
+"""Kubernetes checks: what they show (pod status, ages, top, logs, verdicts) on JSON fixtures, and the wire contract
+against a real HTTP API server. kubectl's shared algorithms are tested in tests/targets/test_kubectl.py.
 
-The server is kmock's emulator (tests/diagnostics/kube_server.py); the kubernetes client is never patched.
+The server is kmock's emulator (tests/kube_server.py); the kubernetes client is never patched.
 No test here needs the database: the targets are unsaved.
 """
 
@@ -13,16 +14,16 @@ from decimal import Decimal
 
 import kmock
 import pytest
-from kubernetes.client import V1Deployment, V1LabelSelector, V1Pod, V1ReplicaSet
-from kubernetes.client.exceptions import ApiException
+from kubernetes.client import V1Deployment, V1Pod, V1ReplicaSet
 from kubernetes.utils import parse_quantity
 
-from diagnostics import kube
 from diagnostics.checks import REGISTRY
 from diagnostics.checks import kubernetes as k8s
 from diagnostics.checks.base import CRITICAL, OK, WARN, CheckError, ParamError
-from diagnostics.models import Target
-from tests.diagnostics.kube_server import FIXTURES, KubeServer, black_hole, fixture, free_port
+from targets.kubernetes import kubectl
+from targets.kubernetes.errors import ClusterError
+from targets.models import Target
+from tests.kube_server import FIXTURES, KubeServer, black_hole, fixture, free_port
 
 NS = "default"
 API = "bharatcart-api"
@@ -79,18 +80,10 @@ def cluster(api_server: KubeServer) -> KubeServer:
 
 # --- rollout history: pure ---------------------------------------------------------------------------------------
 
-def test_history_keeps_only_the_deployments_own_replicasets_newest_first():
-    dep = V1Deployment.from_dict(fixture("deployment_api.json"))
-    replicasets = [V1ReplicaSet.from_dict(rs) for rs in fixture("replicasets.json")["items"]]
-    history = k8s.deployment_history(dep, replicasets)
-    assert [k8s.revision_of(rs) for rs in history] == [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]
-    assert all(rs.metadata.name.startswith("bharatcart-api-") for rs in history)
-    assert "bharatcart-api-orphan" not in {rs.metadata.name for rs in history}  # same labels, no controller ref
-
-
 def test_history_rows_mark_the_current_revision_and_stop_at_ten():
     dep = V1Deployment.from_dict(fixture("deployment_api.json"))
-    history = k8s.deployment_history(dep, [V1ReplicaSet.from_dict(rs) for rs in fixture("replicasets.json")["items"]])
+    replicasets = [V1ReplicaSet.from_dict(rs) for rs in fixture("replicasets.json")["items"]]
+    history = kubectl.owned_replicasets(dep, replicasets)
     rows = k8s.history_rows(dep, history)
     assert len(rows) == 10
     assert rows[0] == [11, "yes", "registry.example.com/bharatcart/api:1.11.0, envoyproxy/envoy:v1.31.2",
@@ -98,15 +91,6 @@ def test_history_rows_mark_the_current_revision_and_stop_at_ten():
     assert [row[1] for row in rows[1:]] == [""] * 9
     assert rows[-1][0] == 2
     assert next(row for row in rows if row[0] == 4)[4] == ""  # no change-cause annotation
-
-
-def test_revision_of_ignores_missing_and_unreadable_annotations():
-    rs = V1ReplicaSet.from_dict(fixture("replicasets.json")["items"][0])
-    assert k8s.revision_of(rs) == 3
-    rs.metadata.annotations[k8s.REVISION] = "not-a-number"
-    assert k8s.revision_of(rs) is None
-    rs.metadata.annotations = None
-    assert k8s.revision_of(rs) is None
 
 
 @pytest.mark.parametrize(("status", "generation", "verdict", "words"), [
@@ -134,26 +118,6 @@ def test_pod_status_ready_and_restarts_as_kubectl_get_pods(case):
     assert info.status == case["expect"]
     assert f"{info.ready_containers}/{info.total_containers}" == case["ready"]
     assert info.restarts == case["restarts"]
-
-
-def test_selector_matches_labels_and_expressions():
-    selector = V1LabelSelector.from_dict({"matchLabels": {"app": API}, "matchExpressions": [
-        {"key": "tier", "operator": "In", "values": ["api", "edge"]},
-        {"key": "canary", "operator": "DoesNotExist"},
-        {"key": "track", "operator": "NotIn", "values": ["shadow"]}]})
-    assert k8s.selector_matches(selector, {"app": API, "tier": "api"})
-    assert not k8s.selector_matches(selector, {"app": API, "tier": "web"})
-    assert not k8s.selector_matches(selector, {"app": API, "tier": "api", "canary": "1"})
-    assert not k8s.selector_matches(selector, {"app": API, "tier": "api", "track": "shadow"})
-    assert not k8s.selector_matches(selector, {"app": "bharatcart-web", "tier": "api"})
-    assert not k8s.selector_matches(V1LabelSelector(), {"app": API})  # empty selects nothing
-    assert k8s.selector_string(selector) == "app=bharatcart-api,tier in (api,edge),!canary,track notin (shadow)"
-
-
-def test_pods_of_selects_the_deployments_pods_only():
-    dep = V1Deployment.from_dict(fixture("deployment_api.json"))
-    pods = [V1Pod.from_dict(p) for p in api_pods() + web_pods()]
-    assert [p.metadata.name for p in k8s.pods_of(dep, pods)] == [p["metadata"]["name"] for p in api_pods()]
 
 
 @pytest.mark.parametrize(("seconds", "age"), [
@@ -185,30 +149,6 @@ def test_pods_verdict_thresholds(infos, desired, verdict):
 
 
 # --- logs: pure --------------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("case", fixture("log_pod_cases.json"), ids=lambda c: c["why"])
-def test_log_pod_choice_follows_kubectl_by_logging(case):
-    pods = [V1Pod.from_dict(p) for p in case["pods"]]
-    assert k8s.pick_log_pod(pods).metadata.name == case["expect"]
-    assert k8s.pick_log_pod(list(reversed(pods))).metadata.name == case["expect"]  # not the list order
-
-
-def test_log_pod_choice_among_the_deployments_pods_only():
-    dep = V1Deployment.from_dict(fixture("deployment_api.json"))
-    everything = [V1Pod.from_dict(p) for p in web_pods() + api_pods()]
-    assert k8s.pick_log_pod(everything).metadata.name.startswith("bharatcart-web-")  # why filtering matters
-    assert k8s.pick_log_pod(k8s.pods_of(dep, everything)).metadata.name == CHOSEN
-    assert k8s.pick_log_pod([]) is None
-
-
-def test_default_container_is_the_annotated_one_else_the_first():
-    pod = V1Pod.from_dict(api_pods()[0])
-    assert k8s.default_container(pod) == "api"
-    pod.metadata.annotations[k8s.DEFAULT_CONTAINER] = "proxy"
-    assert k8s.default_container(pod) == "proxy"
-    pod.metadata.annotations[k8s.DEFAULT_CONTAINER] = "gone"
-    assert k8s.default_container(pod) == "api"
-
 
 def test_grep_is_a_case_insensitive_plain_substring():
     lines = ["GET /a 200", "upstream Timeout", "db TIMEOUT", "cache timed out", "retry [a.b]"]
@@ -273,32 +213,6 @@ def test_top_rows_against_limits():
     assert results[0][0] == ["bharatcart-api-1b0f3-k2x9p", "320m", "300m", "600m", 53.3,
                              "230Mi", "320Mi", "640Mi", 35.9]
     assert results[2][0][8] == 96.9
-
-
-# --- errors: pure ------------------------------------------------------------------------------------------------
-
-def _api_error(status: int, reason: str, message: str) -> ApiException:
-    body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
-                       "reason": reason, "code": status})
-    return ApiException(status=status, reason=reason, body=body)
-
-
-def test_api_errors_become_messages_naming_the_server():
-    where = {"server": "https://k8s.example.com:6443", "timeout": 5, "doing": "reading deployment x"}
-    forbidden = _api_error(403, "Forbidden", 'deployments.apps "x" is forbidden: User "warroom" cannot get')
-    assert str(kube.translate(forbidden, **where)) == (
-        "Kubernetes API at https://k8s.example.com:6443 does not allow reading deployment x (403 Forbidden): "
-        'deployments.apps "x" is forbidden: User "warroom" cannot get')
-    assert "401 Unauthorized" in str(kube.translate(_api_error(401, "Unauthorized", "Unauthorized"), **where))
-    assert str(kube.translate(_api_error(404, "NotFound", "gone"), **where, not_found="deployment x not found")) \
-        == "deployment x not found"
-    assert "answered 503 Service Unavailable while reading deployment x: metrics down" in \
-        str(kube.translate(_api_error(503, "Service Unavailable", "metrics down"), **where))
-
-
-def test_a_zero_timeout_still_gets_one():
-    assert kube.timeout_of(Target(timeout_seconds=0)) == kube.DEFAULT_TIMEOUT
-    assert kube.timeout_of(Target(timeout_seconds=2)) == 2
 
 
 # --- over HTTP: the checks against the emulated API server ---------------------------------------------------------
@@ -369,7 +283,7 @@ def test_top_over_http(cluster):
 
 def test_top_without_metrics_server(api_server):
     api_server.add(fixture("deployment_api.json"), *api_pods())
-    with pytest.raises(CheckError, match=r"^metrics-server is not installed: Kubernetes API at http://127\.0\.0\.1"):
+    with pytest.raises(ClusterError, match=r"^metrics-server is not installed: Kubernetes API at http://127\.0\.0\.1"):
         run("kubernetes.top", target(api_server.url))
 
 
@@ -419,7 +333,7 @@ def test_logs_are_cut_when_the_server_ignores_limit_bytes(api_server):
 
 def test_deployment_not_found(api_server):
     api_server.declare("apps/v1/deployments")
-    with pytest.raises(CheckError) as caught:
+    with pytest.raises(ClusterError) as caught:
         run("kubernetes.pods", target(api_server.url))
     assert str(caught.value) == "deployment bharatcart-api not found in namespace default"
 
@@ -428,7 +342,7 @@ def test_forbidden_quotes_the_server(api_server):
     api_server.react(f"get /apis/apps/v1/namespaces/{NS}/deployments/{API}", 403, {
         "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403,
         "message": 'deployments.apps "bharatcart-api" is forbidden: User "warroom" cannot get resource'})
-    with pytest.raises(CheckError) as caught:
+    with pytest.raises(ClusterError) as caught:
         run("kubernetes.rollout_history", target(api_server.url))
     assert str(caught.value) == (
         f"Kubernetes API at {api_server.url} does not allow reading deployment bharatcart-api in namespace default "
@@ -444,7 +358,7 @@ def test_bearer_token_is_sent_and_never_shown(cluster, monkeypatch):
     cluster.react(kmock.headers({"Authorization": "Bearer s3cr3t-t0ken"}), 401, {
         "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Unauthorized", "code": 401,
         "message": "Unauthorized"})
-    with pytest.raises(CheckError) as caught:
+    with pytest.raises(ClusterError) as caught:
         run("kubernetes.pods", tgt)
     assert "rejected the credentials (401 Unauthorized)" in str(caught.value)
     assert "s3cr3t" not in str(caught.value) and "s3cr3t" not in repr(caught.value.__cause__)
@@ -464,8 +378,8 @@ def test_kubeconfig_and_context_are_used_when_there_is_no_url(cluster, tmp_path)
     assert {r.headers.get("Authorization") for r in cluster.requests()} == {"Bearer kubeconfig-t0ken"}
 
 
-def test_missing_kubeconfig_is_a_check_error(tmp_path):
-    with pytest.raises(CheckError, match=r"^Could not load kubeconfig .*/nope \(context prod\)"):
+def test_missing_kubeconfig_is_a_cluster_error(tmp_path):
+    with pytest.raises(ClusterError, match=r"^Could not load kubeconfig .*/nope \(context prod\)"):
         run("kubernetes.pods", target("", kubeconfig=str(tmp_path / "nope"), kube_context="prod"))
 
 
@@ -474,7 +388,7 @@ def test_missing_kubeconfig_is_a_check_error(tmp_path):
 def test_refused_connection_fails_fast_with_a_clear_message():
     url = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
-    with pytest.raises(CheckError) as caught:
+    with pytest.raises(ClusterError) as caught:
         run("kubernetes.pods", target(url))
     assert time.monotonic() - started < 2
     assert str(caught.value) == f"Kubernetes API at {url} refused the connection (is the server up and the port right?)"
@@ -485,7 +399,7 @@ def test_refused_connection_fails_fast_with_a_clear_message():
 def test_black_hole_fails_within_the_timeout(check):
     with black_hole() as url:
         started = time.monotonic()
-        with pytest.raises(CheckError) as caught:
+        with pytest.raises(ClusterError) as caught:
             run(check, target(url))
         elapsed = time.monotonic() - started
     assert elapsed < 2 + 1
@@ -499,6 +413,6 @@ def test_a_server_echoing_the_token_does_not_put_it_in_the_message(api_server, m
     api_server.react(f"get /apis/apps/v1/namespaces/{NS}/deployments/{API}", 403, {
         "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403,
         "message": "token s3cr3t-t0ken may not get deployments"})
-    with pytest.raises(CheckError) as caught:
+    with pytest.raises(ClusterError) as caught:
         run("kubernetes.pods", target(api_server.url, secret_env="WARROOM_TARGET_TEST_KUBE_TOKEN"))
     assert str(caught.value).endswith("(403 Forbidden): token **** may not get deployments")

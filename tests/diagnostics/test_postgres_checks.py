@@ -16,7 +16,7 @@ from psycopg import errors, sql
 from diagnostics.checks import REGISTRY, CheckError, ParamError
 from diagnostics.checks.base import CRITICAL, OK, WARN, Result
 from diagnostics.checks.postgres import ACTIVE_SQL, Locks, connect, human_seconds, locks_result
-from diagnostics.models import Target
+from targets.models import Target
 from tests.workers import poll
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"

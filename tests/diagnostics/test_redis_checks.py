@@ -15,7 +15,7 @@ import redis
 from diagnostics.checks import REGISTRY, CheckError, ParamError
 from diagnostics.checks.base import CRITICAL, OK, WARN, Result
 from diagnostics.checks.redis import MB, clients_verdict, human_bytes, memory_verdict
-from diagnostics.models import Target
+from targets.models import Target
 
 DB = 14  # keys written by these tests live here, away from the app's and Celery's databases
 REDIS_URL = f"redis://127.0.0.1:6379/{DB}"

@@ -14,8 +14,9 @@ import pytest
 from diagnostics import services
 from diagnostics.checks import REGISTRY, CheckError
 from diagnostics.checks.base import Check, Result
-from diagnostics.models import Run, Target
-from diagnostics.secrets import scrub
+from diagnostics.models import Run
+from targets.models import Target
+from targets.secrets import scrub
 from tests.diagnostics.fake_servers import fake_http, fake_postgres, fake_redis
 
 pytestmark = pytest.mark.django_db

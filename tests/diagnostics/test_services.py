@@ -9,7 +9,8 @@ from diagnostics import services
 from diagnostics.apps import CHECK_ENTRY
 from diagnostics.checks import ParamError, Result
 from diagnostics.checks.base import human_seconds
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
+from targets.models import Target
 
 pytestmark = pytest.mark.django_db
 

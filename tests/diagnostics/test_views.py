@@ -56,7 +56,7 @@ def test_bad_run_input_is_400_with_a_message(client, responder, incident, pg_tar
 
 
 def test_logs_pattern_from_the_form_becomes_a_param(client, responder, incident, db):
-    from diagnostics.models import Target
+    from targets.models import Target
 
     Target.objects.create(name="k8s", kind="kubernetes", url="http://127.0.0.1:1", deployment="bharatcart-api")
     client.force_login(responder)

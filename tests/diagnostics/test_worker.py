@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
+from targets.models import Target
 from tests.workers import poll
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

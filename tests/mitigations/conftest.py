@@ -16,8 +16,9 @@ from pathlib import Path
 import kmock
 import pytest
 
-from diagnostics.models import Target
-from tests.diagnostics.kube_server import KubeServer, free_port
+from mitigations.models import ScaleLimits
+from targets.models import Target
+from tests.kube_server import KubeServer, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NS, API = "default", "bharatcart-api"
@@ -108,8 +109,10 @@ def cluster():
 
 @pytest.fixture
 def k8s_target(db, cluster):
-    return Target.objects.create(name="prod-api", kind="kubernetes", url=cluster.url, namespace=NS, deployment=API,
-                                 timeout_seconds=2, min_replicas=2, max_replicas=12)
+    target = Target.objects.create(name="prod-api", kind="kubernetes", url=cluster.url, namespace=NS,
+                                   deployment=API, timeout_seconds=2)
+    ScaleLimits.objects.create(target=target, min_replicas=2, max_replicas=12)
+    return target
 
 
 @pytest.fixture

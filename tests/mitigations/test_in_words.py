@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from diagnostics.models import Target
 from mitigations import services
 from mitigations.models import MaintenanceManifest, Mitigation
+from targets.models import Target
 
 DEPLOYMENT = "bharatcart-api"
 CODE = re.compile(r"[{}\[\]]|None|True|False|kubernetes\.|\w_\w")

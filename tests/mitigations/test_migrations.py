@@ -1,20 +1,13 @@
 """Migration 0004: a rollout being followed when it is applied gives the deployment's slot back."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from mitigations.models import Mitigation
+from tests.migrations import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [("mitigations", "0003_mitigation_cancelled_by")]
 AFTER = [("mitigations", "0004_watching_takes_no_slot")]
-
-
-def migrate(to) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(to)
 
 
 def test_a_followed_rollout_frees_the_slot_it_held(k8s_target, make_incident, commander):
@@ -24,6 +17,7 @@ def test_a_followed_rollout_frees_the_slot_it_held(k8s_target, make_incident, co
         following = Mitigation.objects.create(
             incident=incident, action="kubernetes.rollout_status", target=k8s_target, params={}, params_digest="-",
             requested_by=commander, status=Mitigation.Status.RUNNING, lock_key=f"{k8s_target.pk}:default/api")
-    finally:
         migrate(AFTER)
-    assert Mitigation.objects.get(pk=following.pk).lock_key == ""
+        assert Mitigation.objects.get(pk=following.pk).lock_key == ""
+    finally:
+        migrate(None)  # the later migrations too, for the tests that follow

@@ -7,8 +7,9 @@ from django.db import connection
 
 from diagnostics import services
 from diagnostics.checks import REGISTRY
-from diagnostics.models import Run, Target
+from diagnostics.models import Run
 from diagnostics.playbooks import TRIAGE
+from targets.models import Target
 
 BAD = {Run.Verdict.CRITICAL, Run.Verdict.ERROR}
 

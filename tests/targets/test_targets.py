@@ -7,8 +7,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from diagnostics import services
-from diagnostics.models import Run, Target
-from diagnostics.secrets import SecretRefused
+from diagnostics.models import Run
+from targets.models import Target
+from targets.secrets import SecretRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -153,20 +154,22 @@ def test_a_user_without_password_is_fine_for_a_database():
 
 # --- where targets are edited ----------------------------------------------------------------------------------------
 
+NO_SCALE_LIMITS = {"scale_limits-TOTAL_FORMS": "0", "scale_limits-INITIAL_FORMS": "0"}  # the mitigations inline
+
 
 def test_the_admin_refuses_a_secret_outside_the_fence(client, secret_dir):
     admin = User.objects.create_superuser("root", password="root-password")
     client.force_login(admin)
     form = {"name": "prod-db", "kind": "postgres", "url": "postgres://app@db/shop", "timeout_seconds": 5,
-            "namespace": "default", "min_replicas": 1, "max_replicas": 20, "enabled": "on",
+            "namespace": "default", "enabled": "on", **NO_SCALE_LIMITS,
             "secret_env": "SECRET_KEY"}
-    response = client.post("/admin/diagnostics/target/add/", form)
+    response = client.post("/admin/targets/target/add/", form)
     assert response.status_code == 200
     assert "is not allowed: a target&#x27;s secret must be in an environment variable named WARROOM_TARGET_" in (
         response.content.decode())
     assert not Target.objects.exists()
 
-    response = client.post("/admin/diagnostics/target/add/", {**form, "secret_env": "WARROOM_TARGET_PROD_DB"})
+    response = client.post("/admin/targets/target/add/", {**form, "secret_env": "WARROOM_TARGET_PROD_DB"})
     assert response.status_code == 302 and Target.objects.get().secret_env == "WARROOM_TARGET_PROD_DB"
 
 

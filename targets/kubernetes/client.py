@@ -1,7 +1,8 @@
-"""A Kubernetes API client for one Target, and the translation of its failures into messages for people.
+"""Connecting to one Target's cluster: its URL and token, its kubeconfig (found as kubectl finds it), a context,
+or the pod's service account; and the session every call goes through.
 
-Every call goes through KubeSession.call so that it carries the target's timeout and any failure (down, refused,
-timed out, denied, not found) becomes a CheckError that names the API server and says what was being done.
+Every call goes through KubeSession so that it carries the target's timeout and any failure (down, refused,
+timed out, denied, not found) becomes a ClusterError that names the API server and says what was being done.
 The bearer token goes into the client's configuration only: it is never logged nor put into a message.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,13 +20,12 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from diagnostics.checks.base import CheckError
-from diagnostics.secrets import scrub
+from targets.kubernetes.errors import ClusterError, one_line, translate
+from targets.secrets import scrub
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 5  # seconds, when a target has none (the client refuses 0)
-MESSAGE_CAP = 300  # characters of a server's own error message quoted to people
 
 
 def timeout_of(target) -> int:
@@ -58,7 +58,7 @@ def _configuration(target) -> client.Configuration:
             kubeconfig = target.kubeconfig or kubectl_source()
             source = "the pod's service account" if target.in_cluster else f"kubeconfig {kubeconfig}"
             context = f" (context {target.kube_context})" if target.kube_context and not target.in_cluster else ""
-            raise CheckError(f"Could not load {source}{context}: {_one_line(str(exc))}") from None
+            raise ClusterError(f"Could not load {source}{context}: {one_line(str(exc))}") from None
     # urllib3 would otherwise retry a timed-out GET three times: one try must fit in the target's timeout.
     cfg.retries = False
     return cfg
@@ -110,7 +110,7 @@ def api_client(target) -> client.ApiClient:
 
 
 class KubeSession:
-    """One target's API client and the typed API groups the checks need; use it as a context manager."""
+    """One target's API client and the typed API groups; use it as a context manager."""
 
     def __init__(self, target):
         self.target = target
@@ -135,14 +135,14 @@ class KubeSession:
             error = translate(exc, server=self.server, timeout=self.timeout, doing=doing, not_found=not_found)
             raise self._scrubbed(error) from exc
 
-    def _scrubbed(self, error: CheckError) -> CheckError:
+    def _scrubbed(self, error: ClusterError) -> ClusterError:
         """Belt and braces: should a server ever echo the credentials, they still never reach a message."""
         keys = (self.api.configuration.api_key or {}).values()
         tokens = [str(value).removeprefix("Bearer ").strip() for value in keys]
-        return CheckError(scrub(str(error), *(token for token in tokens if len(token) >= 8)))
+        return ClusterError(scrub(str(error), *(token for token in tokens if len(token) >= 8)), status=error.status)
 
     def call(self, fn: Callable[..., T], *args: Any, doing: str, not_found: str | None = None, **kwargs: Any) -> T:
-        """Call one API method with the target's timeout; failures become a CheckError naming the server."""
+        """Call one API method with the target's timeout; failures become a ClusterError naming the server."""
         with self._translated(doing, not_found):
             return fn(*args, _request_timeout=self.timeout, **kwargs)
 
@@ -157,65 +157,23 @@ class KubeSession:
             finally:
                 response.close()
 
-
-def server_message(exc: ApiException) -> str:
-    """The API server's own explanation (the Status object's message), else the HTTP reason."""
-    text = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
-    try:
-        message = json.loads(text or "").get("message") or ""
-    except (ValueError, AttributeError):
-        message = ""
-    message = message or exc.reason or ""
-    return _first_line(str(message))[:MESSAGE_CAP]
+    def request(self, method: str, path: str, *, query: Iterable[tuple[str, Any]] = (), body: Any = None,
+                content_type: str | None = None, doing: str, not_found: str | None = None) -> Any:
+        """One raw request answering JSON: for the kinds a manifest names, and to keep objects exactly as the
+        server sent them (fields this client version does not know are not dropped)."""
+        return self.call(_send, self.api, method, path, list(query), body, content_type, doing=doing,
+                         not_found=not_found)
 
 
-def translate(exc: Exception, *, server: str, timeout: int, doing: str, not_found: str | None = None) -> CheckError:
-    """A CheckError with a message for people: who failed (the API server), how, and while doing what."""
-    where = f"Kubernetes API at {server}"
-    if isinstance(exc, ApiException):
-        status = exc.status or 0
-        if status == 0:  # the client's own wrapper for TLS failures and unreadable responses
-            return CheckError(f"{where} could not be used while {doing}: {_one_line(str(exc.reason or ''))}")
-        if status == 401:
-            return CheckError(f"{where} rejected the credentials (401 Unauthorized) while {doing}: "
-                              "check the target's token or kubeconfig")
-        if status == 403:
-            return CheckError(f"{where} does not allow {doing} (403 Forbidden): {server_message(exc)}")
-        if status == 404:
-            return CheckError(not_found or f"{where} found nothing while {doing} (404 Not Found)")
-        reason = f"{status} {exc.reason}" if exc.reason else str(status)
-        return CheckError(f"{where} answered {reason} while {doing}: {server_message(exc)}")
-    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
-        return translate(exc.reason, server=server, timeout=timeout, doing=doing, not_found=not_found)
-    if isinstance(exc, urllib3.exceptions.NameResolutionError):
-        return CheckError(f"{where}: the host name could not be resolved")
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # before its parent ConnectTimeoutError
-        if _refused(exc):
-            return CheckError(f"{where} refused the connection (is the server up and the port right?)")
-        return CheckError(f"{where} could not be reached: {_connection_reason(exc)}")
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
-        return CheckError(f"{where} did not answer within {timeout} s while {doing}")
-    if isinstance(exc, urllib3.exceptions.SSLError):
-        return CheckError(f"{where}: the TLS handshake failed ({_one_line(str(exc))})")
-    if isinstance(exc, urllib3.exceptions.ProtocolError):
-        return CheckError(f"{where} closed the connection while {doing}")
-    if isinstance(exc, urllib3.exceptions.HTTPError):
-        return CheckError(f"{where} could not be used while {doing}: {type(exc).__name__}")
-    return CheckError(f"{where} sent a response the client could not read while {doing}")
-
-
-def _refused(exc: Exception) -> bool:
-    return isinstance(exc.__context__, ConnectionRefusedError) or "refused" in str(exc).lower()
-
-
-def _connection_reason(exc: Exception) -> str:
-    cause = exc.__context__ or exc.__cause__
-    return type(cause).__name__ if cause is not None else type(exc).__name__
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:MESSAGE_CAP]
+def _send(api: client.ApiClient, method: str, path: str, query: list[tuple[str, Any]], body: Any,
+          content_type: str | None, *, _request_timeout: float) -> Any:
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    request = api.param_serialize(method=method, resource_path=path, query_params=query, header_params=headers,
+                                  body=body, auth_settings=["BearerToken"])
+    response = api.call_api(*request, _request_timeout=_request_timeout)
+    data = response.read()
+    if not 200 <= response.status <= 299:
+        raise ApiException.from_response(http_resp=response, body=data.decode("utf-8", "replace"), data=None)
+    return json.loads(data) if data else None

@@ -33,7 +33,7 @@ RESOURCES = {
 
 
 def fixture(name: str) -> Any:
-    """A JSON fixture from tests/diagnostics/fixtures/k8s/."""
+    """A JSON fixture from tests/fixtures/k8s/."""
     return json.loads((FIXTURES / name).read_text())
 
 

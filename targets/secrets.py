@@ -13,14 +13,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
-from diagnostics.checks.base import CheckError
+from targets.errors import TargetError
 
 ENV_PREFIX = "WARROOM_TARGET_"
 _ENV_NAME = re.compile(rf"^{ENV_PREFIX}[A-Za-z0-9_]+$")
 MASK = "****"
 
 
-class SecretRefused(CheckError):
+class SecretRefused(TargetError):
     """A secret reference outside the fence, or one that cannot be read: the run fails saying which and why."""
 
 

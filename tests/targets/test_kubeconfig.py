@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from kubernetes.config import ConfigException
 
-from diagnostics import kube
-from diagnostics.checks import REGISTRY, CheckError
+from diagnostics.checks import REGISTRY
 from diagnostics.demo import seed_targets
-from diagnostics.models import Target
-from tests.diagnostics.kube_server import KubeServer, fixture, free_port
+from targets.kubernetes.client import Kubeconfig, find_kubeconfig
+from targets.kubernetes.errors import ClusterError
+from targets.models import Target
+from tests.kube_server import KubeServer, fixture, free_port
 
 
 @pytest.fixture
@@ -58,31 +59,31 @@ def test_kubeconfig_list_is_merged_with_the_first_file_that_sets_a_value_winning
                    contexts=[("prod", "c", "u", "ignored"), ("staging", "c", "u", "stage")])
     write(home / ".kube" / "config", current="home", contexts=[("home", "c", "u", "home-ns")])
     kubeconfig_env(monkeypatch, str(tmp_path / "missing.yaml"), first, second)
-    assert kube.find_kubeconfig() == kube.Kubeconfig(files=[first, second], context="prod", namespace="shop")
+    assert find_kubeconfig() == Kubeconfig(files=[first, second], context="prod", namespace="shop")
 
 
 def test_a_later_file_fills_in_what_the_first_does_not_set(home, tmp_path, monkeypatch):
     first = write(tmp_path / "a.yaml", contexts=[("other", "c", "u", None)])  # no current-context here
     second = write(tmp_path / "b.yaml", current="prod", contexts=[("prod", "c", "u", "shop")])
     kubeconfig_env(monkeypatch, first, second)
-    assert kube.find_kubeconfig() == kube.Kubeconfig(files=[first, second], context="prod", namespace="shop")
+    assert find_kubeconfig() == Kubeconfig(files=[first, second], context="prod", namespace="shop")
 
 
 def test_without_kubeconfig_env_the_home_config_is_used_and_the_namespace_defaults(home):
     config = write(home / ".kube" / "config", current="dev", contexts=[("dev", "c", "u", None)])
-    assert kube.find_kubeconfig() == kube.Kubeconfig(files=[config], context="dev", namespace="default")
+    assert find_kubeconfig() == Kubeconfig(files=[config], context="dev", namespace="default")
 
 
 def test_a_kubeconfig_list_of_missing_files_falls_back_to_the_home_config(home, tmp_path, monkeypatch):
     config = write(home / ".kube" / "config", current="dev", contexts=[("dev", "c", "u", "dev-ns")])
     kubeconfig_env(monkeypatch, str(tmp_path / "nope.yaml"))
-    assert kube.find_kubeconfig().files == [config]
+    assert find_kubeconfig().files == [config]
 
 
 def test_no_kubeconfig_anywhere_is_an_error(home, tmp_path, monkeypatch):
     kubeconfig_env(monkeypatch, str(tmp_path / "nope.yaml"))
     with pytest.raises(ConfigException):
-        kube.find_kubeconfig()
+        find_kubeconfig()
 
 
 # --- a target with a blank kubeconfig, at run time -----------------------------------------------------------------
@@ -120,7 +121,7 @@ def test_a_blank_kubeconfig_follows_kubectl_at_run_time(home, tmp_path, monkeypa
 def test_a_blank_kubeconfig_without_any_file_says_where_it_looked(home, tmp_path, monkeypatch):
     kubeconfig_env(monkeypatch, str(tmp_path / "nope.yaml"))
     target = Target(kind="kubernetes", deployment="bharatcart-api", timeout_seconds=2)
-    with pytest.raises(CheckError, match=rf"^Could not load kubeconfig KUBECONFIG={tmp_path}/nope.yaml or "
+    with pytest.raises(ClusterError, match=rf"^Could not load kubeconfig KUBECONFIG={tmp_path}/nope.yaml or "
                                          r"~/.kube/config: no such file$"):
         REGISTRY["kubernetes.pods"].run(target, {})
 
@@ -164,6 +165,6 @@ def test_an_unparsable_kubeconfig_is_not_quoted_in_the_error(home, tmp_path, mon
     broken.write_text("users:\n- name: oncall\n  user: {token: s3cret-t0ken: x}\n")
     kubeconfig_env(monkeypatch, str(broken))
     target = Target(kind="kubernetes", deployment="bharatcart-api", timeout_seconds=2)
-    with pytest.raises(CheckError, match=rf"^Could not load kubeconfig KUBECONFIG={broken} or ~/.kube/config: ") as e:
+    with pytest.raises(ClusterError, match=rf"^Could not load kubeconfig KUBECONFIG={broken} or ~/.kube/config: ") as e:
         REGISTRY["kubernetes.pods"].run(target, {})
     assert "s3cret" not in str(e.value)
