@@ -44,11 +44,13 @@ TARGETS: dict[str, dict[str, list[str]]] = {
     },
     "mitigations/services.py": {
         "functions": [
-            "needs_approval", "mitigation_request", "mitigation_change_params", "mitigation_approve",
-            "mitigation_confirm", "mitigation_cancel", "mitigation_claim", "mitigations_reap", "check_approve",
-            "check_confirm", "check_cancel", "check_prepare", "mitigation_allowed",
+            "needs_approval", "check_approve", "check_execute", "check_cancel", "mitigation_allowed_actions",
+            "mitigation_request", "mitigation_change_params", "mitigation_approve", "mitigation_confirm",
+            "mitigation_cancel", "mitigation_claim", "mitigation_expire", "mitigations_reap",
         ],
-        "tests": ["tests/mitigations/test_services.py", "tests/mitigations/test_api.py",
+        "tests": ["tests/mitigations/test_services.py", "tests/mitigations/test_two_commanders.py",
+                  "tests/mitigations/test_cancel.py", "tests/mitigations/test_reap.py",
+                  "tests/mitigations/test_watching.py", "tests/mitigations/test_api.py",
                   "tests/mitigations/test_views.py"],
     },
     "warroom/permissions.py": {"functions": ["can", "require"], "tests": ["tests/test_permission_matrix.py"]},

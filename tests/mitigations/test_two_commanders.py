@@ -174,3 +174,11 @@ def test_a_responder_typing_a_wrong_name_is_refused_for_the_role_not_the_typo(cl
     mitigation = undo(incident_at("SEV3"), k8s_target, responder)
     with pytest.raises(PermissionDenied):
         services.mitigation_confirm(mitigation=mitigation, by=responder, confirm="typo")
+
+
+def test_a_cancelled_mitigation_cannot_be_approved(cluster, k8s_target, incident_at, commander, second_commander):
+    mitigation = undo(incident_at("SEV1"), k8s_target, commander)
+    services.mitigation_cancel(mitigation=mitigation, by=commander)
+    with pytest.raises(MitigationError, match="cancelled; nothing to approve"):
+        services.mitigation_approve(mitigation=mitigation, by=second_commander)
+    assert Mitigation.objects.get(pk=mitigation.pk).approved_by is None
