@@ -15,7 +15,9 @@ class RunForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["check"].choices = [(name, name) for name in sorted(REGISTRY)]
+        check = self.fields["check"]
+        assert isinstance(check, forms.ChoiceField)  # declared above; narrowed for the type checker
+        check.choices = [(name, name) for name in sorted(REGISTRY)]
 
     def clean_params(self):
         raw = self.cleaned_data["params"].strip()
@@ -30,7 +32,8 @@ class RunForm(forms.Form):
         return value
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("pattern"):
             data["params"] = {**data.get("params", {}), "pattern": data["pattern"]}
         return data

@@ -1,13 +1,15 @@
 """Reads for the incident page's diagnostics panel and the API."""
 
-from datetime import timedelta
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from diagnostics.models import Run
-from incidents.models import Status
+from incidents.models import Incident, Status
 from targets.models import Target
 
 PANEL_RUNS = 20
@@ -17,7 +19,7 @@ def runs_for_incident(incident_id: int) -> QuerySet:
     return Run.objects.filter(incident_id=incident_id).select_related("target", "requested_by")
 
 
-def grafana_links(incident) -> list[tuple[str, str]]:
+def grafana_links(incident: Incident) -> list[tuple[str, str]]:
     """The team's dashboards, opened on the incident's window: 15 min before declaration until now/resolution."""
     start = incident.declared_at - timedelta(minutes=15)
     end = incident.resolved_at + timedelta(minutes=15) if incident.resolved_at else None
@@ -25,7 +27,7 @@ def grafana_links(incident) -> list[tuple[str, str]]:
     return [(name, f"{url}{'&' if '?' in url else '?'}{window}") for name, url in settings.GRAFANA_DASHBOARDS]
 
 
-def triage_clock(incident):
+def triage_clock(incident: Incident) -> datetime | None:
     """The runbook gives triage five minutes from acknowledgement; None outside triage."""
     if incident.status != Status.TRIAGE or not incident.acknowledged_at:
         return None
@@ -36,5 +38,5 @@ def enabled_targets() -> QuerySet:
     return Target.objects.filter(enabled=True)
 
 
-def now():
+def now() -> datetime:
     return timezone.now()

@@ -1,7 +1,14 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from diagnostics.models import Run
 from targets.models import Target
+
+if TYPE_CHECKING:
+    from incidents.models import Incident
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -30,7 +37,7 @@ class RunSerializer(serializers.ModelSerializer):
     check = serializers.CharField(source="check_name")
     target = serializers.CharField(source="target.name")
     requested_by = serializers.CharField(source="requested_by.username", default=None)
-    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident: serializers.PrimaryKeyRelatedField[Incident] = serializers.PrimaryKeyRelatedField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="diagnostics-api:run-detail")
 
     class Meta:

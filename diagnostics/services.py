@@ -10,6 +10,7 @@ import logging
 import traceback
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -19,15 +20,20 @@ from diagnostics.apps import CHECK_ENTRY
 from diagnostics.checks import REGISTRY, CheckError, ParamError, Result, get_check
 from diagnostics.checks.base import human_seconds
 from diagnostics.models import Run
-from diagnostics.playbooks import PLAYBOOKS, TRIAGE, Step
+from diagnostics.playbooks import PLAYBOOKS, TRIAGE, Playbook, Step
 from incidents.services import incident_touch, timeline_record
 from targets.errors import TargetError
 from targets.models import Target
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from incidents.models import Incident
+
 log = logging.getLogger(__name__)
 
 
-def _target(name_or_target) -> Target:
+def _target(name_or_target: Target | str) -> Target:
     if isinstance(name_or_target, Target):
         return name_or_target
     try:
@@ -43,7 +49,8 @@ def _queue(run: Run) -> None:
 
 
 @transaction.atomic
-def run_request(*, incident, check: str, target, params: dict | None = None, by, batch: str = "") -> Run:
+def run_request(*, incident: Incident | None, check: str, target: Target | str, params: dict | None = None,
+                by: User | None, batch: str = "") -> Run:
     """Validate, write the run and queue it once the transaction commits.
 
     The timeline hears of it once, when it ends (run_finish); until then the panel shows its progress."""
@@ -66,7 +73,8 @@ def _plan(steps: tuple[Step, ...], targets: list[Target]) -> list[tuple[Step, Ta
     return [(step, t) for step in steps for t in targets if t.kind == REGISTRY[step.check].kind]
 
 
-def _request_all(*, incident, steps, by, batch: str, target=None) -> list[Run]:
+def _request_all(*, incident: Incident | None, steps: tuple[Step, ...], by: User | None, batch: str,
+                 target: Target | str | None = None) -> list[Run]:
     targets = [_target(target)] if target else list(Target.objects.filter(enabled=True))
     plan = _plan(steps, targets)
     if not plan:
@@ -76,12 +84,12 @@ def _request_all(*, incident, steps, by, batch: str, target=None) -> list[Run]:
                 for step, t in plan]
 
 
-def triage_start(*, incident, by) -> list[Run]:
+def triage_start(*, incident: Incident | None, by: User | None) -> list[Run]:
     """The runbook's triage, all at once: the runs go to the workers in parallel."""
     return _request_all(incident=incident, steps=TRIAGE, by=by, batch=f"triage:{uuid.uuid4().hex[:8]}")
 
 
-def playbook_start(*, incident, slug: str, by) -> tuple[object, list[Run]]:
+def playbook_start(*, incident: Incident | None, slug: str, by: User | None) -> tuple[Playbook, list[Run]]:
     try:
         playbook = PLAYBOOKS[slug]
     except KeyError:
@@ -103,7 +111,7 @@ def run_claim(run_id: int) -> bool:
 
 def _scrubbed(result: Result, target: Target) -> Result:
     """A check's result with the target's secret masked wherever a server could have echoed it."""
-    def clean(value):
+    def clean(value: Any) -> Any:
         return target.scrub(value) if isinstance(value, str) else value
 
     return Result(result.verdict, clean(result.summary), [clean(c) for c in result.columns],
@@ -145,7 +153,7 @@ def run_finish(run: Run, *, status: str, result: Result | None = None, error: st
         if not Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(**fields):
             return Run.objects.get(pk=run.pk)  # ended already (reaped, or a duplicate)
         run.refresh_from_db()
-        if run.incident_id:
+        if run.incident is not None:
             timeline_record(
                 incident=run.incident, kind=CHECK_ENTRY, by=run.requested_by, text=ran_text(run),
                 data={"run": run.pk, "check": run.check_name, "target": run.target.name, "event": "finished",
@@ -157,7 +165,7 @@ def ran_text(run: Run) -> str:
     """'@alice ran postgres.locks on prod-db: critical — 3 sessions waiting (12 s after asking)'."""
     who = f"@{run.requested_by.get_username()}" if run.requested_by else "Warroom"
     outcome = "timed out" if run.status == Run.Status.TIMED_OUT else run.get_verdict_display().lower()
-    after = human_seconds((run.finished_at - run.created_at).total_seconds())
+    after = human_seconds(((run.finished_at or timezone.now()) - run.created_at).total_seconds())  # so far, if running
     summary = f" — {run.summary}" if run.summary and run.summary != run.status else ""
     return f"{who} ran {run.check_name} on {run.target.name}: {outcome}{summary} ({after} after asking)"
 

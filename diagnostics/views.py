@@ -32,7 +32,7 @@ def run_check(request, pk: int):
     incident = _incident(request, pk)
     form = RunForm(request.POST)
     if not form.is_valid():
-        text = " ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        text = " ".join(f"{f}: {' '.join(str(m) for m in e)}" for f, e in form.errors.items())
         return after_action(request, incident, error=text, status=400)
     data = form.cleaned_data
     return _start(request, incident, services.run_request, check=data["check"], target=data["target"],

@@ -77,7 +77,8 @@ class HistoryFilterForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError("'Since' must be on or before 'until'.")
         return data

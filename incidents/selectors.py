@@ -1,5 +1,7 @@
 """Reads that pages and the API share."""
 
+from __future__ import annotations
+
 import datetime as dt
 import zoneinfo
 
@@ -7,12 +9,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 
-from incidents.models import Incident, Role
+from incidents.models import Incident, IncidentQuerySet, Role, Severity
 from incidents.services import ROLE_NEEDS
 from warroom.permissions import Perm
 
 
-def incidents_filtered(*, q="", severity=None, status="", since=None, until=None, is_open=None) -> QuerySet:
+def incidents_filtered(*, q: str = "", severity: Severity | int | None = None, status: str = "",
+                       since: dt.date | None = None, until: dt.date | None = None,
+                       is_open: bool | None = None) -> IncidentQuerySet:
     """The incident list's filter, newest first: the history page and the API's list both use it."""
     incidents = Incident.objects.for_history()
     if is_open is not None:

@@ -77,7 +77,8 @@ class IncidentCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     severity = SeverityField()
     summary = serializers.CharField(required=False, allow_blank=True, default="")
-    source = serializers.ChoiceField(choices=Source.choices, default=Source.INTERNAL_DISCOVERY)
+    # DRF's metaclass moves declared fields off the class, so this never shadows Field.source; the stubs cannot know.
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.INTERNAL_DISCOVERY)  # type: ignore[assignment]
     users_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
     service_affected = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from incidents.models import Entry, Incident, Role, Severity, Source, Status, entry_kinds
 from incidents.sla import response_due
 from warroom.permissions import Perm, can
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class TransitionError(Exception):
@@ -34,7 +38,7 @@ ALLOWED_MOVES: dict[str, tuple[str, ...]] = {
     Status.RESOLVED: (),
 }
 # The timestamp that records when the incident last entered each step.
-STEP_FIELD = {
+STEP_FIELD: dict[str, str] = {
     Status.TRIAGE: "acknowledged_at",
     Status.INVESTIGATING: "investigating_at",
     Status.MITIGATING: "mitigating_at",
@@ -53,7 +57,8 @@ def _lock(incident: Incident) -> Incident:
     return Incident.objects.select_for_update().select_related("severity").get(pk=incident.pk)
 
 
-def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by, data=None, at=None) -> Entry:
+def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by: User | None,
+            data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> Entry:
     """Save the changed fields and append the timeline entry that explains them."""
     now = at or timezone.now()
     incident.version += 1
@@ -62,7 +67,7 @@ def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by, 
     return Entry.objects.create(incident=incident, kind=kind, text=text, author=by, data=data or {}, created_at=now)
 
 
-def _display(user) -> str:
+def _display(user: User | None) -> str:
     return f"@{user.get_username()}" if user else "nobody"
 
 
@@ -88,6 +93,14 @@ def _create_with_war_room(incident: Incident) -> None:
     raise TransitionError(f"Could not name a war room for {base}: too many incidents declared at once")
 
 
+def _column(name: str) -> Field:
+    """Incident's column of that name; get_field also answers reverse relations, which no caller may edit."""
+    field = Incident._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise ValidationError({name: "This is not a field of an incident."})
+    return field
+
+
 def _check_columns(values: dict) -> None:
     """Refuse values their column cannot hold (e.g. users_affected past 2,147,483,647) with the column's message."""
     errors = {}
@@ -95,7 +108,7 @@ def _check_columns(values: dict) -> None:
         if value in (None, ""):
             continue
         try:
-            Incident._meta.get_field(field).run_validators(value)
+            _column(field).run_validators(value)
         except ValidationError as exc:
             errors[field] = exc.messages
     if errors:
@@ -105,7 +118,7 @@ def _check_columns(values: dict) -> None:
 @transaction.atomic
 def incident_declare(
     *,
-    by,
+    by: User | None,
     title: str,
     severity: Severity,
     summary: str = "",
@@ -149,7 +162,7 @@ def incident_declare(
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, by, at: dt.datetime | None = None) -> Incident:
+def incident_acknowledge(*, incident: Incident, by: User | None, at: dt.datetime | None = None) -> Incident:
     """Stop the response clock: the SLA is met or breached here, and kept either way."""
     incident = _lock(incident)
     if incident.status != Status.DETECTED:
@@ -183,7 +196,7 @@ def _minutes(delta: dt.timedelta) -> str:
 
 @transaction.atomic
 def incident_transition(
-    *, incident: Incident, to: str, by, reason: str = "", at: dt.datetime | None = None
+    *, incident: Incident, to: str, by: User | None, reason: str = "", at: dt.datetime | None = None
 ) -> Incident:
     """Move along triage → investigating → mitigating → monitoring → resolved (or back to investigating)."""
     if to not in Status.values:
@@ -225,7 +238,7 @@ def _refuse_if_resolved(incident: Incident) -> None:
 
 
 @transaction.atomic
-def incident_change_severity(*, incident: Incident, severity: Severity, by, reason: str = "") -> Incident:
+def incident_change_severity(*, incident: Incident, severity: Severity, by: User | None, reason: str = "") -> Incident:
     """Re-rate the incident; until someone acknowledges, the response clock follows the new severity."""
     incident = _lock(incident)
     _refuse_if_resolved(incident)
@@ -256,7 +269,7 @@ _ROLE_NEEDS_TEXT = {Perm.MANAGE_INCIDENT: "run incidents", Perm.ADD_NOTE: "add n
 
 
 @transaction.atomic
-def incident_assign_role(*, incident: Incident, role: str, user, by) -> Incident:
+def incident_assign_role(*, incident: Incident, role: str, user: User | None, by: User | None) -> Incident:
     """Give a role to someone who can act in it (a commander manages, a scribe or comms lead notes), or clear it."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
@@ -282,7 +295,7 @@ EDITABLE_FIELDS = ("title", "summary", "users_affected", "service_affected")
 
 
 @transaction.atomic
-def incident_update(*, incident: Incident, by, **changes) -> Incident:
+def incident_update(*, incident: Incident, by: User | None, **changes: Any) -> Incident:
     """Edit what the incident is about (title, summary, impact); a resolved incident's record is closed."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -300,14 +313,14 @@ def incident_update(*, incident: Incident, by, **changes) -> Incident:
     before = {f: getattr(incident, f) for f in changed}
     for field in changed:
         setattr(incident, field, changes[field])
-    names = ", ".join(Incident._meta.get_field(f).verbose_name for f in changed)
+    names = ", ".join(str(_column(f).verbose_name) for f in changed)
     _record(incident, changed, kind=Entry.Kind.EDITED, text=f"{_display(by)} edited {names}.", by=by,
             data={"before": before, "after": {f: changes[f] for f in changed}})
     return incident
 
 
 @transaction.atomic
-def timeline_note(*, incident: Incident, by, text: str) -> Entry:
+def timeline_note(*, incident: Incident, by: User | None, text: str) -> Entry:
     text = text.strip()
     if not text:
         raise ValidationError({"text": "Write something in the note."})
@@ -318,7 +331,8 @@ def timeline_note(*, incident: Incident, by, text: str) -> Entry:
 
 
 @transaction.atomic
-def timeline_record(*, incident: Incident, kind: str, text: str, by, data=None) -> Entry:
+def timeline_record(*, incident: Incident, kind: str, text: str, by: User | None,
+                    data: dict[str, Any] | None = None) -> Entry:
     """For other apps (diagnostics, mitigations): put what they did on the incident's timeline."""
     if kind not in dict(entry_kinds()):  # a typo'd or unregistered kind would show raw on every page
         raise ValueError(f"Unknown timeline entry kind {kind!r}: register it in incidents.extensions")

@@ -1,6 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from mitigations.models import Mitigation
+
+if TYPE_CHECKING:
+    from incidents.models import Incident
 
 
 class MitigationSerializer(serializers.ModelSerializer):
@@ -12,7 +19,7 @@ class MitigationSerializer(serializers.ModelSerializer):
     cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
     approval_valid = serializers.BooleanField(read_only=True)
     manifest_version = serializers.IntegerField(source="manifest.version", default=None)
-    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident: serializers.PrimaryKeyRelatedField[Incident] = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Mitigation

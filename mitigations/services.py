@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +24,11 @@ from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigat
 from targets.models import Target
 from warroom.permissions import Perm, require
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from incidents.models import Incident
+
 # Severity levels at or below this (SEV1, SEV2) need two commanders for a destructive action.
 APPROVAL_SEVERITY_LEVEL = 2
 
@@ -31,16 +37,18 @@ class MitigationError(Exception):
     """Refused in the current state (409): busy deployment, missing approval, already confirmed …"""
 
 
-def _who(user) -> str:
+def _who(user: User | None) -> str:
     return f"@{user.get_username()}" if user else "Warroom"
 
 
-def _target(name_or_target) -> Target:
-    target = name_or_target
-    if not isinstance(target, Target):
-        target = Target.objects.filter(name=name_or_target).first()
-        if target is None:
+def _target(name_or_target: Target | str) -> Target:
+    if isinstance(name_or_target, Target):
+        target = name_or_target
+    else:
+        found = Target.objects.filter(name=name_or_target).first()
+        if found is None:
             raise ActionParamError(f"Unknown target {name_or_target!r}")
+        target = found
     if target.kind != Target.Kind.KUBERNETES or not target.deployment:
         raise ActionParamError(f"{target.name} is not a Kubernetes deployment target")
     if not target.enabled:
@@ -65,7 +73,7 @@ def in_words(mitigation: Mitigation) -> str:
     if spec is None:
         return f"an unknown action on {deployment}"
     params = spec.params_in_words(mitigation.params or {})
-    manifest = f" with maintenance manifest v{mitigation.manifest.version}" if mitigation.manifest_id else ""
+    manifest = f" with maintenance manifest v{mitigation.manifest.version}" if mitigation.manifest is not None else ""
     return " ".join(filter(None, [spec.doing.format(deployment=deployment), params])) + manifest
 
 
@@ -75,7 +83,7 @@ def _sentence(text: str) -> str:
 
 # --- who may take which step: asked by the writes below and by the panel ---------------------------------------------
 
-def check_approve(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
+def check_approve(mitigation: Mitigation, by: User, *, now: datetime | None = None) -> None:
     """A second commander, not the one who prepared it, vouches for these exact parameters."""
     require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status != Mitigation.Status.PREVIEWED:
@@ -90,7 +98,7 @@ def check_approve(mitigation: Mitigation, by, *, now: datetime | None = None) ->
                               f"{timezone.localtime(mitigation.approval_expires_at):%H:%M}.")
 
 
-def check_execute(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
+def check_execute(mitigation: Mitigation, by: User, *, now: datetime | None = None) -> None:
     """On SEV1/SEV2 a destructive action takes two people: whoever approved it cannot also execute it."""
     require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status != Mitigation.Status.PREVIEWED:
@@ -108,7 +116,7 @@ def check_execute(mitigation: Mitigation, by, *, now: datetime | None = None) ->
             raise MitigationError("You approved this: another commander must execute it.")
 
 
-def check_cancel(mitigation: Mitigation, by, *, now: datetime | None = None) -> None:
+def check_cancel(mitigation: Mitigation, by: User, *, now: datetime | None = None) -> None:
     """Only before a worker starts it: a change under way is followed to its end, never cut half-way."""
     require(by, Perm.EXECUTE_MITIGATION)
     if mitigation.status == Mitigation.Status.RUNNING:
@@ -128,7 +136,7 @@ class Allowed:
     reasons: tuple[str, ...] = ()
 
 
-def mitigation_allowed_actions(mitigation: Mitigation, user, *, now: datetime | None = None) -> Allowed:
+def mitigation_allowed_actions(mitigation: Mitigation, user: User, *, now: datetime | None = None) -> Allowed:
     """Ask the same checks the writes use; only steps that make sense in its state are asked about."""
     now = now or timezone.now()
     steps = {}
@@ -162,13 +170,13 @@ def _manifest(action: str, target: Target) -> MaintenanceManifest | None:
     return manifest
 
 
-def _note(mitigation: Mitigation, text: str, by, **data) -> None:
+def _note(mitigation: Mitigation, text: str, by: User | None, **data: Any) -> None:
     timeline_record(incident=mitigation.incident, kind=MITIGATION_ENTRY, by=by, text=text,
                     data={"mitigation": mitigation.pk, "action": mitigation.action, "target": mitigation.target.name,
                           **data})
 
 
-def _value(value) -> str:
+def _value(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
@@ -177,7 +185,8 @@ def _describe(outcome: Outcome) -> str:
     return outcome.summary + (f" ({changes})" if changes else "")
 
 
-def mitigation_request(*, incident, action: str, target, params: dict | None, by) -> Mitigation:
+def mitigation_request(*, incident: Incident, action: str, target: Target | str, params: dict | None,
+                       by: User) -> Mitigation:
     """Dry-run the action and keep its preview. Nothing changes in the cluster until someone confirms."""
     require(by, Perm.PREVIEW_MITIGATION)
     if not incident.is_open:
@@ -220,7 +229,7 @@ def _not_previewed(mitigation: Mitigation) -> MitigationError:
     return MitigationError(f"It is {mitigation.get_status_display().lower()}; start a new one instead.")
 
 
-def mitigation_change_params(*, mitigation: Mitigation, params: dict | None, by) -> Mitigation:
+def mitigation_change_params(*, mitigation: Mitigation, params: dict | None, by: User) -> Mitigation:
     """New parameters mean a new preview, and void any approval given for the old ones.
 
     The dry run is a network call, so it runs before the row is locked; under the lock we then make sure
@@ -253,7 +262,7 @@ def mitigation_change_params(*, mitigation: Mitigation, params: dict | None, by)
 
 
 @transaction.atomic
-def mitigation_approve(*, mitigation: Mitigation, by) -> Mitigation:
+def mitigation_approve(*, mitigation: Mitigation, by: User) -> Mitigation:
     """A second commander vouches for these exact parameters, for a limited time."""
     mitigation = Mitigation.objects.select_for_update(of=("self",)).select_related(
         "target", "incident__severity", "manifest", "approved_by").get(pk=mitigation.pk)
@@ -268,7 +277,7 @@ def mitigation_approve(*, mitigation: Mitigation, by) -> Mitigation:
     return mitigation
 
 
-def mitigation_confirm(*, mitigation: Mitigation, by, confirm: str) -> Mitigation:
+def mitigation_confirm(*, mitigation: Mitigation, by: User, confirm: str) -> Mitigation:
     """The commander types the deployment's name; the change goes to a worker once, and only once."""
     with transaction.atomic():
         mitigation = Mitigation.objects.select_for_update(of=("self",)).select_related(
@@ -282,7 +291,7 @@ def mitigation_confirm(*, mitigation: Mitigation, by, confirm: str) -> Mitigatio
         return _queue(mitigation, text=f"{_who(by)} confirmed: {in_words(mitigation)}{approved}.", by=by)
 
 
-def _queue(mitigation: Mitigation, *, text: str, by) -> Mitigation:
+def _queue(mitigation: Mitigation, *, text: str, by: User) -> Mitigation:
     """Take the deployment's one active slot, or say who holds it."""
     from mitigations.tasks import execute_mitigation
 
@@ -302,7 +311,7 @@ def _queue(mitigation: Mitigation, *, text: str, by) -> Mitigation:
     return mitigation
 
 
-def mitigation_cancel(*, mitigation: Mitigation, by) -> Mitigation:
+def mitigation_cancel(*, mitigation: Mitigation, by: User) -> Mitigation:
     """Stop a previewed or queued mitigation before a worker starts it.
 
     A conditional UPDATE, like the worker's claim: whichever of the two lands first wins, the other finds
@@ -321,14 +330,14 @@ def mitigation_cancel(*, mitigation: Mitigation, by) -> Mitigation:
     return mitigation
 
 
-def manifest_add(*, target, yaml: str, note: str = "", by) -> MaintenanceManifest:
+def manifest_add(*, target: Target, yaml: str, note: str = "", by: User | None) -> MaintenanceManifest:
     """Append the target's next maintenance-manifest version.
 
     The target's row is locked while the next number is read and written, so two saves at once get
     consecutive versions instead of one of them failing on the (target, version) constraint.
     """
     with transaction.atomic():
-        type(target).objects.select_for_update().get(pk=target.pk)
+        Target.objects.select_for_update().get(pk=target.pk)
         latest = MaintenanceManifest.objects.filter(target=target).order_by("-version").first()
         return MaintenanceManifest.objects.create(target=target, yaml=yaml, note=note, created_by=by,
                                                   version=(latest.version if latest else 0) + 1)

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
 from django.contrib import admin
 
 from targets.models import Target
@@ -16,4 +20,4 @@ class TargetAdmin(admin.ModelAdmin):
     ]
     # Other apps' settings per target, edited on the same page (mitigations: scale limits). Targets imports no
     # app: each adds its inline from its own admin module.
-    inlines: list = []
+    inlines: ClassVar[list[type[admin.options.InlineModelAdmin[Any, Any]]]] = []

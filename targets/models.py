@@ -52,8 +52,9 @@ class Target(models.Model):
 
     def clean(self):
         errors: dict[str, list[str]] = {}
-        required = {self.Kind.POSTGRES: "url", self.Kind.REDIS: "url", self.Kind.HTTP: "url",
-                    self.Kind.KUBERNETES: "deployment"}[self.kind]
+        needs: dict[str, str] = {self.Kind.POSTGRES: "url", self.Kind.REDIS: "url", self.Kind.HTTP: "url",
+                                 self.Kind.KUBERNETES: "deployment"}
+        required = needs[self.kind]
         if not getattr(self, required):
             errors.setdefault(required, []).append(f"A {self.get_kind_display()} target needs this.")
         if self.url:

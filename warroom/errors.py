@@ -7,7 +7,7 @@ Debug pages mask credentials inside URLs as well as the settings Django already 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template import loader
 from django.views.debug import SafeExceptionReporterFilter as _DjangoFilter
@@ -77,6 +77,8 @@ class SafeExceptionReporterFilter(_DjangoFilter):
         parameters = super().get_post_parameters(request)
         if not parameters:
             return parameters
+        if not isinstance(parameters, QueryDict):  # Django answers request.POST or its copy; the stubs say dict
+            return {key: self.mask_urls(value) for key, value in parameters.items()}
         parameters = parameters.copy()
         for key, values in parameters.lists():
             parameters.setlist(key, [self.mask_urls(value) for value in values])

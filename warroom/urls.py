@@ -5,9 +5,10 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
 
 
-class _PeopleLogIn:
+class _PeopleLogIn(APIView):
     """The docs and schema are for people (a session) and for scripts (a token): a browser without either logs in."""
 
     def dispatch(self, request, *args, **kwargs):

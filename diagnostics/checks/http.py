@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -12,6 +13,9 @@ from urllib3 import exceptions as http_errors
 
 from diagnostics.checks.base import CRITICAL, OK, WARN, Check, CheckError, Result, register, worst
 from targets import secrets
+
+if TYPE_CHECKING:
+    from targets.models import Target
 
 MAX_REDIRECTS = 3
 SLOW_MS = 1000
@@ -128,7 +132,7 @@ class Health(Check):
     title = "Health URLs"
     runbook = "npm run health-check"
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         urls = [url for url in target.health_urls if url]
         if not urls:
             raise CheckError(f"{target} has no health URL to check")

@@ -46,11 +46,13 @@ from targets.kubernetes.kubectl import (
 
 if TYPE_CHECKING:
     from targets.kubernetes.client import KubeSession
+    from targets.kubernetes.kubectl import KubeObject
+    from targets.models import Target
 
 # The kubernetes client costs a web worker ~25 MiB; only the Celery worker needs it, so it is imported on use.
 
 
-def _session(target) -> KubeSession:
+def _session(target: Target) -> KubeSession:
     from targets.kubernetes.client import KubeSession
 
     return KubeSession(target)
@@ -68,18 +70,18 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 # --- rollout history -----------------------------------------------------------------------------------------------
 
-def images_of(pod_template_spec) -> str:
+def images_of(pod_template_spec: KubeObject) -> str:
     containers = (pod_template_spec.containers or []) if pod_template_spec else []
     return ", ".join(c.image or "" for c in containers)
 
 
-def rollout_state(deployment) -> tuple[str, str]:
+def rollout_state(deployment: KubeObject) -> tuple[str, str]:
     """kubectl rollout status's decision as a verdict: failed is critical, still progressing a warning."""
     state, sentence = rollout_status(deployment)
     return {COMPLETE: OK, FAILED: CRITICAL}.get(state, WARN), sentence
 
 
-def history_rows(deployment, history: Sequence) -> list[list[Any]]:
+def history_rows(deployment: KubeObject, history: Sequence[KubeObject]) -> list[list[Any]]:
     current = revision_of(deployment)
     rows = []
     for rs in history[:HISTORY_LIMIT]:
@@ -96,11 +98,11 @@ def history_rows(deployment, history: Sequence) -> list[list[Any]]:
 
 # --- pods ------------------------------------------------------------------------------------------------------------
 
-def _restartable(container) -> bool:
+def _restartable(container: KubeObject) -> bool:
     return container is not None and getattr(container, "restart_policy", None) == "Always"
 
 
-def _terminated_reason(term, prefix: str = "") -> str:
+def _terminated_reason(term: KubeObject, prefix: str = "") -> str:
     if term.reason:
         return prefix + term.reason
     return prefix + (f"Signal:{term.signal}" if term.signal else f"ExitCode:{term.exit_code}")
@@ -114,7 +116,7 @@ class PodInfo(NamedTuple):
     ready: bool
 
 
-def pod_info(pod) -> PodInfo:
+def pod_info(pod: KubeObject) -> PodInfo:
     """READY, STATUS and RESTARTS as `kubectl get pods` computes them (printers.go printPod)."""
     spec, status, meta = pod.spec, pod.status, pod.metadata
     phase = (status.phase if status else None) or ""
@@ -169,7 +171,7 @@ def pod_info(pod) -> PodInfo:
     return PodInfo(ready, total, reason, restarts, is_ready(pod))
 
 
-def pod_status(pod) -> str:
+def pod_status(pod: KubeObject) -> str:
     return pod_info(pod).status
 
 
@@ -260,7 +262,7 @@ def usage_of(pod_metrics: dict) -> tuple[Decimal, Decimal]:
     return cpu, memory
 
 
-def resources_of(pod, kind: str) -> dict[str, Decimal | None]:
+def resources_of(pod: KubeObject, kind: str) -> dict[str, Decimal | None]:
     """The pod's summed requests or limits per resource; a limit counts only if every container sets one."""
     containers = (pod.spec.containers or []) if pod.spec else []
     out: dict[str, Decimal | None] = {}
@@ -290,7 +292,7 @@ def usage_verdict(*percents: float | None) -> str:
     return OK
 
 
-def top_row(pod, pod_metrics: dict) -> tuple[list[Any], str]:
+def top_row(pod: KubeObject, pod_metrics: dict) -> tuple[list[Any], str]:
     """One kubectl-top-like row with requests, limits and percent of limit, and its verdict."""
     cpu, memory = usage_of(pod_metrics)
     requests, limits = resources_of(pod, "requests"), resources_of(pod, "limits")
@@ -309,19 +311,19 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join("   ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells)
 
 
-def _where(target) -> tuple[str, str]:
+def _where(target: Target) -> tuple[str, str]:
     if not target.deployment:
         raise CheckError(f"Target {target.name or '(unnamed)'} names no deployment")
     return target.namespace or "default", target.deployment
 
 
-def _deployment(session: KubeSession, namespace: str, name: str):
+def _deployment(session: KubeSession, namespace: str, name: str) -> KubeObject:
     return session.call(session.apps.read_namespaced_deployment, name, namespace,
                         doing=f"reading deployment {name} in namespace {namespace}",
                         not_found=f"deployment {name} not found in namespace {namespace}")
 
 
-def _pods(session: KubeSession, deployment, namespace: str) -> list:
+def _pods(session: KubeSession, deployment: KubeObject, namespace: str) -> list[KubeObject]:
     selector = deployment.spec.selector if deployment.spec else None
     listing = session.call(session.core.list_namespaced_pod, namespace,
                            label_selector=selector_string(selector) if selector else None,
@@ -338,7 +340,7 @@ class RolloutHistory(Check):
     title = "Recent deployments"
     runbook = "git log --oneline -10"
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         namespace, name = _where(target)
         with _session(target) as session:
             deployment = _deployment(session, namespace, name)
@@ -361,7 +363,7 @@ class Pods(Check):
     title = "Pod health"
     runbook = "kubectl get pods"
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         namespace, name = _where(target)
         with _session(target) as session:
             deployment = _deployment(session, namespace, name)
@@ -397,7 +399,7 @@ class Top(Check):
     title = "Resource usage"
     runbook = "kubectl top pods"
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         namespace, name = _where(target)
         with _session(target) as session:
             deployment = _deployment(session, namespace, name)
@@ -407,7 +409,10 @@ class Top(Check):
                 doing=f"reading pod metrics in namespace {namespace}",
                 not_found=f"metrics-server is not installed: Kubernetes API at {session.server} has no "
                           "metrics.k8s.io/v1beta1 API, so there is nothing like `kubectl top pods` to read")
-        by_name = {item.get("metadata", {}).get("name"): item for item in metrics.get("items") or []}
+        if not isinstance(metrics, dict):  # the client types a custom object's answer as any JSON value
+            raise CheckError(f"Kubernetes API at {session.server} answered pod metrics that are not a list object")
+        items: list[dict[str, Any]] = metrics.get("items") or []
+        by_name = {item.get("metadata", {}).get("name"): item for item in items}
         columns = ["pod", "cpu", "cpu request", "cpu limit", "cpu % of limit",
                    "memory", "memory request", "memory limit", "memory % of limit"]
         rows, verdicts, missing = [], [], []
@@ -457,7 +462,7 @@ class Logs(Check):
             raise ParamError(f"{self.name}: container must be a container name (lower-case letters, digits, '-')")
         return cleaned
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         params = self.clean_params(params)
         namespace, name = _where(target)
         with _session(target) as session:
@@ -488,7 +493,7 @@ class Logs(Check):
         return Result(logs_verdict(params["pattern"], len(rows)), summary, ["line", "text"], rows[-ROW_CAP:], text)
 
     @staticmethod
-    def _container(pod, wanted: str | None) -> str:
+    def _container(pod: KubeObject, wanted: str | None) -> str:
         names = [c.name for c in (pod.spec.containers or []) + (pod.spec.init_containers or [])] if pod.spec else []
         if wanted is None:
             chosen = default_container(pod)

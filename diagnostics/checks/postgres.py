@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import errors
@@ -24,6 +24,9 @@ from diagnostics.checks.base import (
     worst,
 )
 
+if TYPE_CHECKING:
+    from targets.models import Target
+
 APPLICATION_NAME = "warroom"
 _DENIED = ("password authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied",
            "authentication failed", "not permitted")
@@ -35,12 +38,12 @@ def short_query(query: str | None) -> str:
     return query if len(query) <= QUERY_CAP else query[:QUERY_CAP] + "…"
 
 
-def _scrub(message: str, target) -> str:
+def _scrub(message: str, target: Target) -> str:
     """One line, with the target's secret masked (targets.secrets.scrub, through the target)."""
     return " ".join(target.scrub(message).split())
 
 
-def _connect_error(exc: psycopg.Error, target) -> CheckError:
+def _connect_error(exc: psycopg.Error, target: Target) -> CheckError:
     where = target.display_url
     message = _scrub(str(exc), target)
     if isinstance(exc, errors.ConnectionTimeout) or "timeout expired" in message:
@@ -52,7 +55,7 @@ def _connect_error(exc: psycopg.Error, target) -> CheckError:
     return CheckError(f"Cannot connect to PostgreSQL at {where}: {message}")
 
 
-def _query_error(exc: psycopg.Error, target) -> CheckError:
+def _query_error(exc: psycopg.Error, target: Target) -> CheckError:
     where = target.display_url
     message = _scrub(str(exc), target)
     if isinstance(exc, errors.QueryCanceled | errors.LockNotAvailable):
@@ -65,7 +68,7 @@ def _query_error(exc: psycopg.Error, target) -> CheckError:
 
 
 @contextmanager
-def connect(target) -> Iterator[psycopg.Connection]:
+def connect(target: Target) -> Iterator[psycopg.Connection]:
     """One read-only, time-boxed session: a diagnostic must never write, wait on a lock, or hang the war room."""
     try:
         params: dict[str, Any] = conninfo_to_dict(target.url)
@@ -131,10 +134,13 @@ class Connections(Check):
         _ordered(self.name, params, "warn_percent", "critical_percent")
         return params
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         with connect(target) as conn:
             by_state = conn.execute(CONNECTIONS_SQL).fetchall()
-            max_connections, reserved, background = conn.execute(SETTINGS_SQL).fetchone()
+            settings = conn.execute(SETTINGS_SQL).fetchone()
+        if settings is None:  # one row of settings always comes back; a server answering none is not PostgreSQL
+            raise CheckError(f"PostgreSQL at {target.display_url} returned no settings")
+        max_connections, reserved, background = settings
         total = sum(n for _, n in by_state)
         percent = 100 * total / max_connections
         verdict = (CRITICAL if percent >= params["critical_percent"]
@@ -179,7 +185,7 @@ class ActiveQueries(Check):
         _bounded(self.name, params, "limit", 1, 200)
         return params
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         with connect(target) as conn:
             found = conn.execute(ACTIVE_SQL, {"cap": QUERY_CAP + 1, "limit": params["limit"]}).fetchall()
         rows, verdict, hidden = [], OK, 0
@@ -239,7 +245,7 @@ class Locks(Check):
         _bounded(self.name, params, "critical_seconds", 1, 86400)
         return params
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         with connect(target) as conn:
             sql = LOCKS_SQL_14 if conn.info.server_version >= 140000 else LOCKS_SQL_OLD
             waiting = conn.execute(sql, {"cap": QUERY_CAP + 1}).fetchall()

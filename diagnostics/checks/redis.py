@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -25,6 +25,9 @@ from diagnostics.checks.base import (
     register,
     worst,
 )
+
+if TYPE_CHECKING:
+    from targets.models import Target
 
 MB = 1024 * 1024
 
@@ -50,7 +53,7 @@ def _cut(text: str, limit: int = QUERY_CAP) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _error(exc: redis.RedisError, target) -> CheckError:
+def _error(exc: redis.RedisError, target: Target) -> CheckError:
     where, message = target.display_url, " ".join(target.scrub(str(exc)).split())
     if isinstance(exc, redis.TimeoutError):
         return CheckError(f"Redis at {where} did not answer within {target.timeout_seconds} s ({message})")
@@ -63,7 +66,7 @@ def _error(exc: redis.RedisError, target) -> CheckError:
 
 
 @contextmanager
-def connect(target) -> Iterator[redis.Redis]:
+def connect(target: Target) -> Iterator[redis.Redis]:
     """One client per run with no retries, so a dead server fails within the target's timeout, not 4× it."""
     timeout = target.timeout_seconds
     try:
@@ -113,7 +116,7 @@ class Memory(Check):
     title = "Memory"
     runbook = "redis-cli INFO memory"
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         with connect(target) as client:
             memory = client.info("memory")
             stats = client.info("stats")
@@ -158,7 +161,7 @@ class SlowLog(Check):
             raise ParamError(f"{self.name}: count must be between 1 and 128")
         return params
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         with connect(target) as client:
             entries = client.slowlog_get(params["count"])
             length = client.slowlog_len()
@@ -191,7 +194,7 @@ class Clients(Check):
     top = 5  # oldest and most idle clients listed
     groups = 20  # hosts and names listed
 
-    def run(self, target, params: dict) -> Result:
+    def run(self, target: Target, params: dict) -> Result:
         with connect(target) as client:
             clients = client.client_list()
             maxclients = client.info("clients").get("maxclients")
@@ -228,8 +231,8 @@ class Clients(Check):
                              human_seconds(max(map(idle, members))),
                              f"{label}: {', '.join(others[:5])}" + (f" and {len(others) - 5} more" if len(others) > 5
                                                                     else "")])
-        for view, key in (("oldest", age), ("most idle", idle)):
-            for c in sorted(clients, key=key, reverse=True)[: self.top]:
+        for view, sort_key in (("oldest", age), ("most idle", idle)):
+            for c in sorted(clients, key=sort_key, reverse=True)[: self.top]:
                 rows.append([view, c.get("addr", ""), 1, human_seconds(age(c)), human_seconds(idle(c)),
                              f"id {c.get('id')}, name {c.get('name') or '-'}, db {c.get('db')}, "
                              f"last command {c.get('cmd')}, flags {c.get('flags')}"])

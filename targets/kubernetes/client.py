@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import urllib3
 import yaml
@@ -23,17 +23,20 @@ from kubernetes.client.exceptions import ApiException
 from targets.kubernetes.errors import ClusterError, one_line, translate
 from targets.secrets import scrub
 
+if TYPE_CHECKING:
+    from targets.models import Target
+
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 5  # seconds, when a target has none (the client refuses 0)
 
 
-def timeout_of(target) -> int:
+def timeout_of(target: Target) -> int:
     """The per-call timeout in seconds; never zero, because the client would then wait forever."""
     return target.timeout_seconds if target.timeout_seconds and target.timeout_seconds > 0 else DEFAULT_TIMEOUT
 
 
-def _configuration(target) -> client.Configuration:
+def _configuration(target: Target) -> client.Configuration:
     """A fresh Configuration (never the process-wide default) from the URL and token, the kubeconfig or the pod."""
     cfg = client.Configuration()
     if target.url:
@@ -104,7 +107,7 @@ def _load(path: str) -> dict:
         return yaml.safe_load(f) or {}
 
 
-def api_client(target) -> client.ApiClient:
+def api_client(target: Target) -> client.ApiClient:
     """An ApiClient for this target alone; the caller closes it (KubeSession does)."""
     return client.ApiClient(configuration=_configuration(target))
 
@@ -112,7 +115,7 @@ def api_client(target) -> client.ApiClient:
 class KubeSession:
     """One target's API client and the typed API groups; use it as a context manager."""
 
-    def __init__(self, target):
+    def __init__(self, target: Target) -> None:
         self.target = target
         self.timeout = timeout_of(target)
         self.api = api_client(target)
@@ -124,7 +127,7 @@ class KubeSession:
     def __enter__(self) -> KubeSession:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.api.close()
 
     @contextmanager

@@ -19,8 +19,12 @@ CHANGE_CAUSE = "kubernetes.io/change-cause"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 COMPLETE, PROGRESSING, FAILED = "complete", "progressing", "failed"
 
+# A client model (V1Deployment, V1Pod, V1ReplicaSet...) or the same object as the server's JSON dict: the
+# functions here take either, so the alias is Any.
+KubeObject = Any
 
-def parse_quantity(quantity) -> Decimal:
+
+def parse_quantity(quantity: str | int | float) -> Decimal:
     """"250m" is 0.25 and "128Mi" is 134217728, as the API server reads them."""
     from kubernetes.utils import parse_quantity as parse  # the client is imported on use (see the package)
 
@@ -29,7 +33,7 @@ def parse_quantity(quantity) -> Decimal:
 
 # --- metadata, for dicts and models alike ----------------------------------------------------------------------
 
-def _metadata(obj) -> dict[str, Any]:
+def _metadata(obj: KubeObject) -> dict[str, Any]:
     if isinstance(obj, dict):
         meta = obj.get("metadata") or {}
         return {"uid": meta.get("uid"), "annotations": meta.get("annotations") or {},
@@ -43,7 +47,7 @@ def _metadata(obj) -> dict[str, Any]:
 
 # --- revisions: rollout history and undo ------------------------------------------------------------------------
 
-def revision_of(obj) -> int | None:
+def revision_of(obj: KubeObject) -> int | None:
     """The deployment controller's revision number on a Deployment or ReplicaSet, if it has a readable one."""
     value = _metadata(obj)["annotations"].get(REVISION)
     try:
@@ -52,12 +56,12 @@ def revision_of(obj) -> int | None:
         return None
 
 
-def controlled_by(obj, uid: str | None) -> bool:
+def controlled_by(obj: KubeObject, uid: str | None) -> bool:
     """Whether obj's controller owner reference points at uid (metav1.IsControlledBy, as kubectl uses)."""
     return bool(uid) and any(controller and owner == uid for owner, controller in _metadata(obj)["owners"])
 
 
-def owned_replicasets(deployment, replicasets: Iterable) -> list:
+def owned_replicasets(deployment: KubeObject, replicasets: Iterable[KubeObject]) -> list[KubeObject]:
     """The deployment's own ReplicaSets by controller reference, newest revision first (kubectl's
     GetAllReplicaSets): another deployment's, an orphan with the same labels, or one without a readable revision
     never count."""
@@ -66,7 +70,7 @@ def owned_replicasets(deployment, replicasets: Iterable) -> list:
     return sorted(own, key=lambda rs: revision_of(rs) or 0, reverse=True)
 
 
-def choose_revision(history: Sequence, to_revision: int | None):
+def choose_revision(history: Sequence[KubeObject], to_revision: int | None) -> KubeObject | None:
     """rollback.go's deploymentRevision over owned_replicasets(): the ReplicaSet of to_revision, or (None) the
     second-newest one; None when there is no such revision."""
     if to_revision is None:
@@ -76,7 +80,7 @@ def choose_revision(history: Sequence, to_revision: int | None):
 
 # --- rollout status ---------------------------------------------------------------------------------------------
 
-def rollout_status(deployment) -> tuple[str, str]:
+def rollout_status(deployment: KubeObject) -> tuple[str, str]:
     """kubectl rollout status's decision (rollout_status.go) on the client's model: complete, progressing or
     failed, and its sentence."""
     meta, spec, status = deployment.metadata, deployment.spec, deployment.status
@@ -101,7 +105,7 @@ def rollout_status(deployment) -> tuple[str, str]:
 
 # --- label selectors --------------------------------------------------------------------------------------------
 
-def _selector(selector) -> tuple[dict[str, str], list[tuple[str, str, list[str]]]]:
+def _selector(selector: KubeObject) -> tuple[dict[str, str], list[tuple[str, str, list[str]]]]:
     """matchLabels and matchExpressions (key, operator, values) of a LabelSelector, dict or model."""
     if isinstance(selector, dict):
         expressions = selector.get("matchExpressions") or []
@@ -111,7 +115,7 @@ def _selector(selector) -> tuple[dict[str, str], list[tuple[str, str, list[str]]
             [(r.key, r.operator, r.values or []) for r in selector.match_expressions or []])
 
 
-def selector_matches(selector, labels: dict[str, str] | None) -> bool:
+def selector_matches(selector: KubeObject | None, labels: dict[str, str] | None) -> bool:
     """A LabelSelector (matchLabels and matchExpressions) against labels; an empty selector matches nothing,
     as for a Deployment (whose selector the API server requires to be non-empty)."""
     labels = labels or {}
@@ -131,7 +135,7 @@ def selector_matches(selector, labels: dict[str, str] | None) -> bool:
     return True
 
 
-def selector_string(selector) -> str:
+def selector_string(selector: KubeObject) -> str:
     """The same selector as a labelSelector query string, so a real API server filters before we do."""
     match_labels, expressions = _selector(selector)
     parts = [f"{key}={value}" for key, value in sorted(match_labels.items())]
@@ -144,20 +148,20 @@ def selector_string(selector) -> str:
 
 # --- pods: whose, ready, and which one `kubectl logs deployment/X` reads ------------------------------------------
 
-def pods_of(deployment, pods: Iterable) -> list:
+def pods_of(deployment: KubeObject, pods: Iterable[KubeObject]) -> list[KubeObject]:
     """The deployment's pods by its selector, matched here because not every server (kmock) filters by label."""
     selector = deployment.spec.selector if deployment.spec else None
     return sorted((p for p in pods if selector_matches(selector, p.metadata.labels)), key=lambda p: p.metadata.name)
 
 
-def condition(pod, kind: str):
+def condition(pod: KubeObject, kind: str) -> KubeObject | None:
     for cond in (pod.status.conditions or []) if pod.status else []:
         if cond.type == kind:
             return cond
     return None
 
 
-def is_ready(pod) -> bool:
+def is_ready(pod: KubeObject) -> bool:
     cond = condition(pod, "Ready")
     return cond is not None and cond.status == "True"
 
@@ -167,7 +171,7 @@ def _time_key(moment: datetime | None) -> tuple[int, float]:
     return (0, moment.timestamp()) if moment else (1, 0.0)
 
 
-def logging_key(pod) -> tuple:
+def logging_key(pod: KubeObject) -> tuple[Any, ...]:
     """kubectl's podutils.ByLogging as a sort key: the smallest key is the pod `kubectl logs deployment/X` reads.
 
     Assigned to a node first; Running, then Unknown, then Pending (any other phase counts as Running, as Go's map
@@ -183,12 +187,12 @@ def logging_key(pod) -> tuple:
             0 if ready else 1, ready_since, -restarts, _time_key(pod.metadata.creation_timestamp))
 
 
-def pick_log_pod(pods: Sequence):
+def pick_log_pod(pods: Sequence[KubeObject]) -> KubeObject | None:
     """The pod kubectl would read for `kubectl logs deployment/X`, or None when there are none."""
     return min(pods, key=logging_key, default=None)
 
 
-def default_container(pod) -> str | None:
+def default_container(pod: KubeObject) -> str | None:
     """kubectl's default: the default-container annotation when it names a container, else the first one."""
     names = [c.name for c in (pod.spec.containers or [])] if pod.spec else []
     annotated = (pod.metadata.annotations or {}).get(DEFAULT_CONTAINER)
