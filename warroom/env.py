@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import zoneinfo
 from pathlib import Path
+from typing import overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -30,7 +31,12 @@ def _raw(name: str) -> str | None:
     return None
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
+    """The variable's text; with a str default the answer is never None, which the overloads tell mypy."""
     value = _raw(name)
     return default if value is None else value
 
