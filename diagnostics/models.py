@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from diagnostics.checks.base import Verdict
+
 
 class Run(models.Model):
     """One execution of one check against one target: written before it is queued, always ended."""
@@ -15,11 +17,7 @@ class Run(models.Model):
         FAILED = "failed", "Failed"
         TIMED_OUT = "timed_out", "Timed out"
 
-    class Verdict(models.TextChoices):
-        OK = "ok", "OK"
-        WARN = "warn", "Warning"
-        CRITICAL = "critical", "Critical"
-        ERROR = "error", "Error"
+    Verdict = Verdict  # defined once, with the checks that reach it
 
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="runs")

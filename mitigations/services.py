@@ -21,6 +21,7 @@ from incidents.services import incident_touch, timeline_record
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
 from mitigations.apps import MITIGATION_ENTRY
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
+from targets.kubernetes.kubectl import RolloutState
 from targets.models import Target
 from warroom.permissions import Perm, require
 
@@ -390,7 +391,7 @@ def mitigation_execute(mitigation_id: int) -> Mitigation:
         return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=str(exc),
                                  text=f"Rollout status unknown: {exc}")
     Mitigation.objects.filter(pk=mitigation.pk).update(rollout=vars(final))
-    if final.state == "complete":
+    if final.state == RolloutState.COMPLETE:
         return mitigation_finish(mitigation, status=Mitigation.Status.SUCCEEDED,
                                  text=f"Rollout complete: {final.message}")
     return mitigation_finish(mitigation, status=Mitigation.Status.FAILED, error=final.message,

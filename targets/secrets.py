@@ -1,7 +1,7 @@
 """Where a target's password or token may come from, and the one scrubber that keeps it out of every message.
 
 Anyone who can edit targets chooses the host a worker connects to, so the reference to its secret is fenced:
-an environment variable named WARROOM_TARGET_*, or a file under settings.DIAGNOSTICS_SECRET_DIR. Otherwise a
+an environment variable named WARROOM_TARGET_*, or a file under settings.TARGETS_SECRET_DIR. Otherwise a
 target could name SECRET_KEY or DATABASE_URL and have the worker send it to a host of the editor's choosing.
 """
 
@@ -14,10 +14,10 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 
 from targets.errors import TargetError
+from warroom.redact import MASK, mask_url_credentials
 
 ENV_PREFIX = "WARROOM_TARGET_"
 _ENV_NAME = re.compile(rf"^{ENV_PREFIX}[A-Za-z0-9_]+$")
-MASK = "****"
 
 
 class SecretRefused(TargetError):
@@ -34,7 +34,7 @@ def env_problem(name: str) -> str | None:
 def secret_path(path: str) -> Path:
     """The file a secret_file reference names, resolved (symlinks and '..' followed); relative means under the
     secret directory. Raises SecretRefused when the resolved file is not inside that directory."""
-    base = Path(settings.DIAGNOSTICS_SECRET_DIR).resolve()
+    base = Path(settings.TARGETS_SECRET_DIR).resolve()
     resolved = (base / path).resolve()
     if resolved == base or not resolved.is_relative_to(base):
         raise SecretRefused(f"{path!r} is not allowed: a target's secret file must be inside {base}")
@@ -78,9 +78,6 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:{MASK}@{netloc}"))
 
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):(?P<password>[^\s/@]+)@")
-
-
 def scrub(text: str, *secrets: str | None) -> str:
     """Text with every given secret, and any password written into a URL, replaced by ****.
 
@@ -91,4 +88,4 @@ def scrub(text: str, *secrets: str | None) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)
-    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    return mask_url_credentials(text, keep_user=True)

@@ -212,9 +212,9 @@ DIAGNOSTICS_RUN_TIME_LIMIT = env_int("WARROOM_RUN_TIME_LIMIT", 30, minimum=5)
 DIAGNOSTICS_QUEUE_TIMEOUT = env_int("WARROOM_RUN_QUEUE_TIMEOUT", 300, minimum=30)
 # A target's secret_file must resolve inside this directory (its secret_env must start with WARROOM_TARGET_):
 # whoever edits targets must not be able to point a worker at SECRET_KEY, DATABASE_URL or any other file.
-DIAGNOSTICS_SECRET_DIR = Path(env_str("WARROOM_SECRET_DIR", "/run/secrets/warroom") or "/run/secrets/warroom")
-if not DIAGNOSTICS_SECRET_DIR.is_absolute():
-    raise ImproperlyConfigured(f"WARROOM_SECRET_DIR={str(DIAGNOSTICS_SECRET_DIR)!r} must be an absolute path")
+TARGETS_SECRET_DIR = Path(env_str("WARROOM_SECRET_DIR", "/run/secrets/warroom") or "/run/secrets/warroom")
+if not TARGETS_SECRET_DIR.is_absolute():
+    raise ImproperlyConfigured(f"WARROOM_SECRET_DIR={str(TARGETS_SECRET_DIR)!r} must be an absolute path")
 # The runbook's "Check monitoring dashboards": Name=URL pairs, opened on the incident's time window.
 GRAFANA_DASHBOARDS = env_pairs("WARROOM_GRAFANA_DASHBOARDS")
 TRIAGE_MINUTES = 5

@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-OK, WARN, CRITICAL, ERROR = "ok", "warn", "critical", "error"
-_ORDER = {OK: 0, WARN: 1, CRITICAL: 2, ERROR: 3}
+from django.db.models import TextChoices
+
+
+class Verdict(TextChoices):
+    """What a check concludes, mildest first; a run stores it (diagnostics.models.Run.Verdict is this)."""
+
+    OK = "ok", "OK"
+    WARN = "warn", "Warning"
+    CRITICAL = "critical", "Critical"
+    ERROR = "error", "Error"
+
+
+OK, WARN, CRITICAL, ERROR = Verdict.OK, Verdict.WARN, Verdict.CRITICAL, Verdict.ERROR
+_ORDER = {verdict: rank for rank, verdict in enumerate(Verdict)}
 
 TEXT_CAP = 64 * 1024  # characters of raw text kept per run
 ROW_CAP = 200  # rows kept per run

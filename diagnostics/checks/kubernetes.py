@@ -171,10 +171,6 @@ def pod_info(pod: KubeObject) -> PodInfo:
     return PodInfo(ready, total, reason, restarts, is_ready(pod))
 
 
-def pod_status(pod: KubeObject) -> str:
-    return pod_info(pod).status
-
-
 def human_age(seconds: float) -> str:
     """kubectl's AGE column (apimachinery duration.HumanDuration): 45s, 5m30s, 3h, 2d4h, 40d, 2y30d."""
     s = int(seconds)

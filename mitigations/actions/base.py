@@ -58,7 +58,7 @@ class Outcome:
 class Progress:
     """A rollout status observation, as kubectl rollout status reports it."""
 
-    state: str  # "progressing", "complete" or "failed"
+    state: str  # a targets.kubernetes.kubectl.RolloutState
     message: str
     updated: int = 0
     available: int = 0

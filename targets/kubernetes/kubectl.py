@@ -12,12 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
-COMPLETE, PROGRESSING, FAILED = "complete", "progressing", "failed"
+class RolloutState(StrEnum):
+    """What `kubectl rollout status` concludes."""
+
+    COMPLETE = "complete"
+    PROGRESSING = "progressing"
+    FAILED = "failed"
+
+
+COMPLETE, PROGRESSING, FAILED = RolloutState.COMPLETE, RolloutState.PROGRESSING, RolloutState.FAILED
 
 # A client model (V1Deployment, V1Pod, V1ReplicaSet...) or the same object as the server's JSON dict: the
 # functions here take either, so the alias is Any.

@@ -87,3 +87,26 @@ def test_only_commanders_cancel(previewed, responder, viewer):
         with pytest.raises(PermissionDenied):
             services.mitigation_cancel(mitigation=previewed, by=person)
     assert Mitigation.objects.get(pk=previewed.pk).status == Mitigation.Status.PREVIEWED
+
+
+def test_new_parameters_for_a_cancelled_mitigation_are_refused_before_any_call_to_the_cluster(
+        cluster, k8s_target, make_incident, commander):
+    incident = make_incident(severity="SEV3", acknowledge=True)
+    mitigation = services.mitigation_request(incident=incident, action="kubernetes.scale", target=k8s_target,
+                                             params={"replicas": 4}, by=commander)
+    services.mitigation_cancel(mitigation=mitigation, by=commander)
+    calls = len(cluster.requests())
+    with pytest.raises(MitigationError, match="cancelled; start a new one"):
+        services.mitigation_change_params(mitigation=mitigation, params={"replicas": 5}, by=commander)
+    assert len(cluster.requests()) == calls
+
+
+def test_new_parameters_whose_dry_run_fails_are_refused_and_the_old_ones_kept(cluster, k8s_target, make_incident,
+                                                                              commander):
+    incident = make_incident(severity="SEV3", acknowledge=True)
+    mitigation = services.mitigation_request(incident=incident, action="kubernetes.rollout_undo", target=k8s_target,
+                                             params={}, by=commander)
+    with pytest.raises(MitigationError, match="Preview failed"):
+        services.mitigation_change_params(mitigation=mitigation, params={"to_revision": 99}, by=commander)
+    kept = Mitigation.objects.get(pk=mitigation.pk)
+    assert kept.params == mitigation.params and kept.params_digest == mitigation.params_digest

@@ -23,7 +23,7 @@ def secret_dir(tmp_path, settings):
     (tmp_path / "outside").write_text("outside-s3cret")
     (tmp_path / "secrets-evil").mkdir()  # shares the fence's name as a string prefix
     (tmp_path / "secrets-evil" / "key").write_text("evil-s3cret")
-    settings.DIAGNOSTICS_SECRET_DIR = fence
+    settings.TARGETS_SECRET_DIR = fence
     return fence
 
 
