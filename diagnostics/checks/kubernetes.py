@@ -25,6 +25,7 @@ from diagnostics.checks.base import (
     CheckError,
     ParamError,
     Result,
+    Verdict,
     register,
     worst,
 )
@@ -75,7 +76,7 @@ def images_of(pod_template_spec: KubeObject) -> str:
     return ", ".join(c.image or "" for c in containers)
 
 
-def rollout_state(deployment: KubeObject) -> tuple[str, str]:
+def rollout_state(deployment: KubeObject) -> tuple[Verdict, str]:
     """kubectl rollout status's decision as a verdict: failed is critical, still progressing a warning."""
     state, sentence = rollout_status(deployment)
     return {COMPLETE: OK, FAILED: CRITICAL}.get(state, WARN), sentence

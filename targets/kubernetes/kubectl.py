@@ -89,7 +89,7 @@ def choose_revision(history: Sequence[KubeObject], to_revision: int | None) -> K
 
 # --- rollout status ---------------------------------------------------------------------------------------------
 
-def rollout_status(deployment: KubeObject) -> tuple[str, str]:
+def rollout_status(deployment: KubeObject) -> tuple[RolloutState, str]:
     """kubectl rollout status's decision (rollout_status.go) on the client's model: complete, progressing or
     failed, and its sentence."""
     meta, spec, status = deployment.metadata, deployment.spec, deployment.status
