@@ -287,6 +287,15 @@ def test_top_without_metrics_server(api_server):
         run("kubernetes.top", target(api_server.url))
 
 
+def test_top_refuses_metrics_that_are_not_an_object(api_server):
+    """The client types a custom object's answer as any JSON value: a list there is the server's fault, said so."""
+    api_server.add(fixture("deployment_api.json"), *api_pods())
+    api_server.react(f"get /apis/metrics.k8s.io/v1beta1/namespaces/{NS}/pods", kmock.headers(
+        {"Content-Type": "application/json"}), lambda request: b'[{"metadata": {"name": "x"}}]')
+    with pytest.raises(CheckError, match=r"answered pod metrics that are not a list object$"):
+        run("kubernetes.top", target(api_server.url))
+
+
 def test_logs_over_http_reads_the_pod_kubectl_would(cluster):
     result = run("kubernetes.logs", target(cluster.url), {"pattern": "timeout"})
     assert result.verdict == WARN
