@@ -34,6 +34,7 @@ from targets.kubernetes.errors import ClusterError
 
 if TYPE_CHECKING:
     from targets.kubernetes.client import KubeSession
+    from targets.models import Target
 
 APPLY_PATCH = "application/apply-patch+yaml"
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -150,7 +151,7 @@ def refuse_to_delete(objects: Iterable[ManifestObject], namespace: str, deployme
 class _Maintenance(Action):
     destructive = True
 
-    def clean_params(self, target, raw: dict | None) -> dict:
+    def clean_params(self, target: Target, raw: dict | None) -> dict:
         return no_params(self, raw)
 
     @staticmethod
@@ -177,7 +178,7 @@ class MaintenanceOn(_Maintenance):
     doing = "turn maintenance mode on for {deployment}"
     runbook = "kubectl apply -f k8s/maintenance-mode.yaml"
 
-    def run(self, target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
+    def run(self, target: Target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
         objects = parse_manifest(manifest, target.namespace or "default")
         with session_for(target) as session:
             existing = {obj.label: self._read(session, obj) is not None for obj in objects}  # all before any change
@@ -205,7 +206,7 @@ class MaintenanceOff(_Maintenance):
     doing = "turn maintenance mode off for {deployment}"
     runbook = "kubectl delete -f k8s/maintenance-mode.yaml"
 
-    def run(self, target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
+    def run(self, target: Target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
         namespace, deployment = where(target)
         objects = parse_manifest(manifest, namespace)
         refuse_to_delete(objects, namespace, deployment)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mitigations.actions.base import (
@@ -30,6 +30,9 @@ from mitigations.actions.base import (
 )
 from targets.kubernetes import kubectl
 from targets.kubernetes.kubectl import owned_replicasets, revision_of, selector_string
+
+if TYPE_CHECKING:
+    from targets.models import Target
 
 HASH_LABEL = "pod-template-hash"  # appsv1.DefaultDeploymentUniqueLabelKey
 JSON_PATCH = "application/json-patch+json"
@@ -172,7 +175,7 @@ class RolloutUndo(Action):
         revision = params.get("to_revision")
         return "to the previous revision" if revision is None else f"to revision {revision}"
 
-    def clean_params(self, target, raw: dict | None) -> dict:
+    def clean_params(self, target: Target, raw: dict | None) -> dict:
         raw = raw or {}
         unknown_params(self, raw, {"to_revision"})
         to_revision = raw.get("to_revision")
@@ -181,7 +184,7 @@ class RolloutUndo(Action):
                                    "the previous revision")
         return {"to_revision": to_revision}
 
-    def run(self, target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
+    def run(self, target: Target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
         to_revision = self.clean_params(target, params)["to_revision"]
         namespace, name = where(target)
         path = deployment_path(namespace, name)

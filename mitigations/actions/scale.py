@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mitigations.actions.base import (
     DRY_RUN,
@@ -20,15 +20,18 @@ from mitigations.actions.base import (
 from mitigations.models import ScaleLimits
 from targets.kubernetes.errors import ClusterError
 
+if TYPE_CHECKING:
+    from targets.models import Target
+
 MERGE_PATCH = "application/merge-patch+json"
 CONFLICT_RETRIES = 2  # a 409 on scale is retried at most this many times (re-read, re-patch)
 
 
-def replica_bounds(target) -> tuple[int, int]:
+def replica_bounds(target: Target) -> tuple[int, int]:
     return ScaleLimits.of(target)
 
 
-def clean_replicas(target, value: Any, action: str = "kubernetes.scale") -> int:
+def clean_replicas(target: Target, value: Any, action: str = "kubernetes.scale") -> int:
     """An int within the target's [min_replicas, max_replicas]: scaling past them is refused, whoever asks."""
     low, high = replica_bounds(target)
     if not is_int(value):
@@ -51,7 +54,7 @@ class Scale(Action):
         replicas = params.get("replicas")
         return f"to {replicas} replica{'' if replicas == 1 else 's'}"
 
-    def clean_params(self, target, raw: dict | None) -> dict:
+    def clean_params(self, target: Target, raw: dict | None) -> dict:
         raw = raw or {}
         unknown_params(self, raw, {"replicas"})
         if "replicas" not in raw:
@@ -59,7 +62,7 @@ class Scale(Action):
             raise ActionParamError(f"{self.name}: replicas is required (between {low} and {high})")
         return {"replicas": clean_replicas(target, raw["replicas"], self.name)}
 
-    def run(self, target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
+    def run(self, target: Target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
         replicas = self.clean_params(target, params)["replicas"]
         namespace, name = where(target)
         objects = [f"Deployment {namespace}/{name}"]
