@@ -33,9 +33,10 @@ def test_a_queued_mitigation_is_left_alone_before_the_bound(lost):
 
 
 def test_a_queued_mitigation_no_worker_took_fails_at_the_bound_and_says_why(lost):
-    assert services.mitigations_reap(now=lost.confirmed_at + dt.timedelta(seconds=120)) == 1
+    at_bound = lost.confirmed_at + dt.timedelta(seconds=120)
+    assert services.mitigations_reap(now=at_bound) == 1
     reaped = Mitigation.objects.get(pk=lost.pk)
-    assert reaped.status == Mitigation.Status.FAILED and reaped.finished_at
+    assert reaped.status == Mitigation.Status.FAILED and reaped.finished_at == at_bound
     assert "No worker picked this up within 120 s" in reaped.error
     entry = lost.incident.entries.latest("pk")
     assert entry.data["event"] == "finished" and entry.data["status"] == "failed"
