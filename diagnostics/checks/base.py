@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import TextChoices
+
+if TYPE_CHECKING:
+    from targets.models import Target
 
 
 class Verdict(TextChoices):
@@ -25,7 +28,7 @@ ROW_CAP = 200  # rows kept per run
 QUERY_CAP = 500  # characters of a SQL query or command shown
 
 
-def worst(*verdicts: str) -> str:
+def worst(*verdicts: Verdict) -> Verdict:
     return max(verdicts, key=_ORDER.__getitem__, default=OK)
 
 
@@ -57,13 +60,13 @@ class ParamError(ValueError):
 
 @dataclass
 class Result:
-    verdict: str
+    verdict: Verdict
     summary: str
     columns: list[str] = field(default_factory=list)
     rows: list[list[Any]] = field(default_factory=list)
     text: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.rows = self.rows[:ROW_CAP]
         self.text = cap(self.text)
 
@@ -92,7 +95,7 @@ class Check:
             cleaned[key] = value
         return cleaned
 
-    def run(self, target, params: dict) -> Result:  # pragma: no cover - abstract
+    def run(self, target: Target, params: dict) -> Result:  # pragma: no cover - abstract
         raise NotImplementedError
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from urllib3 import exceptions as http_errors
 
-from diagnostics.checks.base import CRITICAL, OK, WARN, Check, CheckError, Result, register, worst
+from diagnostics.checks.base import CRITICAL, OK, WARN, Check, CheckError, Result, Verdict, register, worst
 from targets import secrets
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Probe:
     url: str
     status: int | None = None
     latency_ms: int | None = None
-    verdict: str = OK
+    verdict: Verdict = OK
     excerpt: str = ""
     note: str = ""
 

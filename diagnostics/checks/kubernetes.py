@@ -206,7 +206,7 @@ def is_broken(status: str) -> bool:
     return status.removeprefix("Init:") in BROKEN_REASONS
 
 
-def pods_verdict(infos: Sequence[PodInfo], desired: int | None) -> str:
+def pods_verdict(infos: Sequence[PodInfo], desired: int | None) -> Verdict:
     """critical: nothing ready, or a crash loop / image pull failure; warn: some not ready or restarted; else ok."""
     if not infos:
         return WARN if desired == 0 else CRITICAL
@@ -225,7 +225,7 @@ def grep(lines: Sequence[str], pattern: str | None) -> list[list[Any]]:
     return [[n, line] for n, line in enumerate(lines, 1) if needle is None or needle in line.casefold()]
 
 
-def logs_verdict(pattern: str | None, matches: int) -> str:
+def logs_verdict(pattern: str | None, matches: int) -> Verdict:
     return WARN if pattern is not None and matches else OK
 
 
@@ -279,7 +279,7 @@ def percent_of(usage: Decimal, limit: Decimal | None) -> float | None:
     return round(float(usage / limit * 100), 1)
 
 
-def usage_verdict(*percents: float | None) -> str:
+def usage_verdict(*percents: float | None) -> Verdict:
     """critical at or over 95 % of a limit, warn at or over 80 %, else ok; no limit, no opinion."""
     known = [p for p in percents if p is not None]
     if any(p >= CRITICAL_PERCENT for p in known):
@@ -289,7 +289,7 @@ def usage_verdict(*percents: float | None) -> str:
     return OK
 
 
-def top_row(pod: KubeObject, pod_metrics: dict) -> tuple[list[Any], str]:
+def top_row(pod: KubeObject, pod_metrics: dict) -> tuple[list[Any], Verdict]:
     """One kubectl-top-like row with requests, limits and percent of limit, and its verdict."""
     cpu, memory = usage_of(pod_metrics)
     requests, limits = resources_of(pod, "requests"), resources_of(pod, "limits")

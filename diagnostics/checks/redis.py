@@ -21,6 +21,7 @@ from diagnostics.checks.base import (
     CheckError,
     ParamError,
     Result,
+    Verdict,
     human_seconds,
     register,
     worst,
@@ -82,7 +83,7 @@ def connect(target: Target) -> Iterator[redis.Redis]:
         client.close()
 
 
-def memory_verdict(used: int, maxmemory: int, evicted: int, fragmentation: float) -> tuple[str, list[str]]:
+def memory_verdict(used: int, maxmemory: int, evicted: int, fragmentation: float) -> tuple[Verdict, list[str]]:
     """Near maxmemory means failed writes or evictions soon; fragmentation only matters on a big heap."""
     verdict, why = OK, []
     if maxmemory:
@@ -99,7 +100,7 @@ def memory_verdict(used: int, maxmemory: int, evicted: int, fragmentation: float
     return verdict, why
 
 
-def clients_verdict(count: int, maxclients: int | None) -> str:
+def clients_verdict(count: int, maxclients: int | None) -> Verdict:
     """New connections are refused at maxclients: warn at 80 %, critical at 95 %."""
     if not maxclients:
         return OK

@@ -16,6 +16,7 @@ from targets.errors import TargetError
 
 if TYPE_CHECKING:
     from targets.kubernetes.client import KubeSession
+    from targets.models import Target
 
 FIELD_MANAGER = "warroom"
 DRY_RUN = "All"
@@ -79,21 +80,21 @@ class Action:
                           for key, value in sorted(params.items()))
         return f"with {words}" if words else ""
 
-    def clean_params(self, target, raw: dict | None) -> dict:
+    def clean_params(self, target: Target, raw: dict | None) -> dict:
         """Known params, typed, within the target's bounds; ActionParamError otherwise."""
         raise NotImplementedError
 
-    def preview(self, target, params: dict, *, manifest: str | None = None) -> Outcome:
+    def preview(self, target: Target, params: dict, *, manifest: str | None = None) -> Outcome:
         """The same request as execute(), sent with dryRun=All: shows what would change, changes nothing."""
         with target_errors():
             return self.run(target, params, manifest=manifest, dry_run=True)
 
-    def execute(self, target, params: dict, *, manifest: str | None = None) -> Outcome:
+    def execute(self, target: Target, params: dict, *, manifest: str | None = None) -> Outcome:
         """The real request (fieldManager=warroom). Never retried blindly."""
         with target_errors():
             return self.run(target, params, manifest=manifest, dry_run=False)
 
-    def run(self, target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
+    def run(self, target: Target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
         """What the action does; with dry_run, every write carries dryRun=All."""
         raise NotImplementedError
 
@@ -119,7 +120,7 @@ def target_errors() -> Iterator[None]:
 
 # --- what the Kubernetes actions share -------------------------------------------------------------------------------
 
-def session_for(target) -> KubeSession:
+def session_for(target: Target) -> KubeSession:
     """The target's cluster session; the client (~25 MiB) is imported on use, in workers, not in web processes."""
     from targets.kubernetes.client import KubeSession
 
@@ -131,7 +132,7 @@ def writes(dry_run: bool) -> list[tuple[str, str]]:
     return [("fieldManager", FIELD_MANAGER)] + ([("dryRun", DRY_RUN)] if dry_run else [])
 
 
-def where(target) -> tuple[str, str]:
+def where(target: Target) -> tuple[str, str]:
     """The target's namespace and deployment."""
     if not target.deployment:
         raise ActionError(f"Target {target.name or '(unnamed)'} names no deployment")

@@ -20,9 +20,11 @@ from targets.kubernetes.kubectl import FAILED, PROGRESSING, rollout_status
 
 if TYPE_CHECKING:
     from targets.kubernetes.client import KubeSession
+    from targets.kubernetes.kubectl import KubeObject
+    from targets.models import Target
 
 
-def progress_of(deployment) -> Progress:
+def progress_of(deployment: KubeObject) -> Progress:
     """kubectl rollout status's decision (kubectl.rollout_status) with its counts: updated and available
     replicas out of the desired ones."""
     state, sentence = rollout_status(deployment)
@@ -34,17 +36,17 @@ def progress_of(deployment) -> Progress:
                     total=(spec.replicas if spec else None) or 0)
 
 
-def _seen(p: Progress) -> tuple:
+def _seen(p: Progress) -> tuple[int, int, int, str]:
     return p.updated, p.available, p.total, p.message
 
 
-def read_deployment(session: KubeSession, namespace: str, name: str):
+def read_deployment(session: KubeSession, namespace: str, name: str) -> KubeObject:
     return session.call(session.apps.read_namespaced_deployment, name, namespace,
                         doing=f"reading deployment {name} in namespace {namespace}",
                         not_found=f"deployment {name} not found in namespace {namespace}")
 
 
-def follow(target, *, deadline_seconds: float, on_progress: Callable[[Progress], None],
+def follow(target: Target, *, deadline_seconds: float, on_progress: Callable[[Progress], None],
            interval: float = 1.0) -> Progress:
     """Poll the deployment until kubectl rollout status would stop: complete, failed (progress deadline exceeded)
     or, when our own deadline passes first, failed with a message saying so. on_progress hears of every change of
@@ -78,10 +80,10 @@ class RolloutStatus(Action):
     runbook = "kubectl rollout status deployment/bharatcart-api"
     changes_cluster = False
 
-    def clean_params(self, target, raw: dict | None) -> dict:
+    def clean_params(self, target: Target, raw: dict | None) -> dict:
         return no_params(self, raw)
 
-    def run(self, target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
+    def run(self, target: Target, params: dict, *, manifest: str | None = None, dry_run: bool) -> Outcome:
         """The state right now, for a preview and an execution alike (it only reads); follow_rollout says whether
         there is anything left to follow."""
         namespace, name = where(target)
