@@ -8,6 +8,7 @@ target could name SECRET_KEY or DATABASE_URL and have the worker send it to a ho
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,7 +50,7 @@ def file_problem(path: str) -> str | None:
     return None
 
 
-def read_secret(*, env: str, file: str, environ) -> str | None:
+def read_secret(*, env: str, file: str, environ: Mapping[str, str]) -> str | None:
     """The secret a target names, read only from inside the fence; None when it names none or the variable is
     unset. A reference outside the fence is refused here too, so a row saved before the rule cannot leak."""
     if env:
