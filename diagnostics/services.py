@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from diagnostics.apps import CHECK_ENTRY
 from diagnostics.checks import REGISTRY, CheckError, ParamError, Result, get_check
-from diagnostics.checks.base import human_seconds
 from diagnostics.models import Run
 from diagnostics.playbooks import PLAYBOOKS, TRIAGE, Playbook, Step
 from incidents.services import incident_touch, timeline_record
 from targets.errors import TargetError
 from targets.models import Target
+from warroom.durations import human_seconds
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from incidents.models import Entry, Incident, Role, Severity, Source, Status, entry_kinds
 from incidents.sla import response_due
+from warroom import durations
 from warroom.permissions import Perm, can
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ def incident_acknowledge(*, incident: Incident, by: User | None, at: dt.datetime
     text = f"Acknowledged by {_display(by)}; triage started."
     late = now - incident.response_due_at
     if late > dt.timedelta(0):
-        text += f" Response SLA breached: {_minutes(late)} late."
+        text += f" Response SLA breached: {durations.minutes(late)} late."
         if incident.breach_recorded_at is None:
             incident.breach_recorded_at = now
             fields.append("breach_recorded_at")
@@ -184,14 +185,6 @@ def incident_acknowledge(*, incident: Incident, by: User | None, at: dt.datetime
     _record(incident, fields, kind=Entry.Kind.ACKNOWLEDGED, text=text, by=by, at=now,
             data={"late_seconds": max(0, int(late.total_seconds()))})
     return incident
-
-
-def _minutes(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 @transaction.atomic
@@ -218,7 +211,7 @@ def incident_transition(
         if remaining and not reason:
             raise TransitionError(
                 f"Monitor for {settings.MONITORING_MINUTES} minutes before resolving "
-                f"({_minutes(remaining + dt.timedelta(seconds=59))} to go), or give an override reason."
+                f"({durations.minutes_left(remaining)} to go), or give an override reason."
             )
         if remaining:
             data["override"] = reason

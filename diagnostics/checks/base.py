@@ -36,20 +36,6 @@ def cap(text: str, limit: int = TEXT_CAP) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more characters cut)"
 
 
-def human_seconds(seconds: float | None) -> str:
-    """'2 h 5 min', so the on-call reads a duration at a glance instead of a count of seconds."""
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    if s < 60:
-        return f"{seconds:.1f} s" if seconds < 10 and not isinstance(seconds, int) else f"{s} s"
-    for unit, size, sub, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "min", 60), ("min", 60, "s", 1)):
-        if s >= size:
-            rest = (s % size) // sub_size
-            return f"{s // size} {unit}" + (f" {rest} {sub}" if rest else "")
-    return f"{s} s"  # pragma: no cover - unreachable
-
-
 class CheckError(Exception):
     """The target could not be read: down, refused, timed out, or denied. The message says which, for people."""
 

@@ -19,10 +19,10 @@ from diagnostics.checks.base import (
     CheckError,
     ParamError,
     Result,
-    human_seconds,
     register,
     worst,
 )
+from warroom.durations import human_seconds
 
 if TYPE_CHECKING:
     from targets.models import Target

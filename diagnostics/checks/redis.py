@@ -22,10 +22,10 @@ from diagnostics.checks.base import (
     ParamError,
     Result,
     Verdict,
-    human_seconds,
     register,
     worst,
 )
+from warroom.durations import human_seconds
 
 if TYPE_CHECKING:
     from targets.models import Target

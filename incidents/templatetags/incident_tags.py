@@ -6,20 +6,10 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from warroom import durations
+from warroom.durations import span
+
 register = template.Library()
-
-
-def span(seconds: float) -> str:
-    seconds = abs(int(seconds))
-    if seconds < 60:
-        return "under a minute" if seconds >= 5 else "a moment"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
 
 
 def relative(moment: dt.datetime, now: dt.datetime | None = None) -> str:
@@ -46,15 +36,8 @@ def duration(delta):
 
 @register.filter
 def minutes_to_go(delta: dt.timedelta) -> str:
-    """What is left, as the monitoring gate (services.incident_transition) says it: whole minutes, rounded up.
-
-    The resolve form and the gate's refusal must name the same number; tests/incidents/test_page.py pins them together.
-    """
-    minutes = int((delta + dt.timedelta(seconds=59)).total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    """What is left, as the monitoring gate (services.incident_transition) says it: the same function."""
+    return durations.minutes_left(delta)
 
 
 @register.inclusion_tag("incidents/_sla.html")

@@ -8,9 +8,9 @@ from django.utils import timezone
 from diagnostics import services
 from diagnostics.apps import CHECK_ENTRY
 from diagnostics.checks import ParamError, Result
-from diagnostics.checks.base import human_seconds
 from diagnostics.models import Run
 from targets.models import Target
+from warroom.durations import human_seconds
 
 pytestmark = pytest.mark.django_db
 
