@@ -23,3 +23,14 @@ def test_a_calendar_with_no_business_day_is_refused_not_looped_over(settings):
     settings.BUSINESS_DAYS = []
     with pytest.raises(ValueError, match="No business day in the next year"):
         sla.next_business_day_end(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC))
+
+
+def test_the_monitoring_window_runs_only_while_monitoring(make_incident, commander):
+    from incidents import services
+
+    incident = make_incident(status="monitoring")
+    assert incident.monitoring_remaining_at(incident.monitoring_at) == dt.timedelta(minutes=30)
+    incident = services.incident_transition(incident=incident, to="investigating", by=commander,
+                                            reason="The fix did not hold")
+    assert incident.monitoring_at is not None  # kept from the first visit
+    assert incident.monitoring_remaining_at(incident.monitoring_at) == dt.timedelta(0)
