@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from targets.secrets import SecretRefused, env_problem, file_problem, mask_url, read_secret, scrub
+from targets.secrets import SecretRefused, env_problem, file_problem, read_secret, scrub
+from warroom.redact import mask_url_password
 
 
 class Target(models.Model):
@@ -62,7 +63,7 @@ class Target(models.Model):
         for line in self.extra_urls.splitlines():
             if line.strip():
                 errors.setdefault("extra_urls", []).extend(
-                    f"{mask_url(line.strip())}: {problem}" for problem in self._url_problems(line.strip()))
+                    f"{mask_url_password(line.strip())}: {problem}" for problem in self._url_problems(line.strip()))
         if self.secret_env and (problem := env_problem(self.secret_env)):
             errors.setdefault("secret_env", []).append(problem)
         if self.secret_file and (problem := file_problem(self.secret_file)):
@@ -91,7 +92,7 @@ class Target(models.Model):
     @property
     def display_url(self) -> str:
         """The URL with any password masked, for pages, the API and logs."""
-        return mask_url(self.url) if self.url else ""
+        return mask_url_password(self.url) if self.url else ""
 
     @property
     def where(self) -> str:

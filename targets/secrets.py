@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -64,19 +63,6 @@ def read_secret(*, env: str, file: str, environ: Mapping[str, str]) -> str | Non
         except OSError as exc:
             raise SecretRefused(f"secret_file {file!r} cannot be read: {exc.strerror}") from None
     return None
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password in its user part hidden."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return url
-    if password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:{MASK}@{netloc}"))
 
 
 def scrub(text: str, *secrets: str | None) -> str:

@@ -26,3 +26,15 @@ def mask_url_credentials(text: str, *, mask: str = MASK, keep_user: bool = False
         return f"{match['scheme']}{kept}{mask}@"
 
     return _USERINFO.sub(masked, text)
+
+
+def mask_url_password(text: str, *, mask: str = MASK) -> str:
+    """Only passwords masked (postgres://app:****@db); a bare user name stays, for showing a target's own URL."""
+    if not text:
+        return text
+
+    def masked(match: re.Match) -> str:
+        user, colon, _password = match["userinfo"].partition(":")
+        return f"{match['scheme']}{user}:{mask}@" if colon else match[0]
+
+    return _USERINFO.sub(masked, text)

@@ -12,7 +12,7 @@ import urllib3
 from urllib3 import exceptions as http_errors
 
 from diagnostics.checks.base import CRITICAL, OK, WARN, Check, CheckError, Result, Verdict, register, worst
-from targets import secrets
+from warroom.redact import mask_url_password
 
 if TYPE_CHECKING:
     from targets.models import Target
@@ -63,7 +63,7 @@ class Probe:
 
 
 def mask(url: str) -> str:
-    return secrets.mask_url(url)
+    return mask_url_password(url)
 
 
 def _origin(url: str) -> tuple:
