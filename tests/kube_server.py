@@ -37,6 +37,21 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
+def deployment(**changes) -> dict:
+    """The api Deployment fixture with status fields changed."""
+    dep = fixture("deployment_api.json")
+    dep["status"].update(changes)
+    return dep
+
+
+def api_pods() -> list[dict]:
+    return fixture("pods_api.json")["items"]
+
+
+def web_pods() -> list[dict]:
+    return fixture("pods_web.json")["items"]
+
+
 class KubeServer:
     """kmock's KubernetesEmulator on a free 127.0.0.1 port, served by its own event loop in a daemon thread."""
 

@@ -23,28 +23,13 @@ from diagnostics.checks.base import CRITICAL, OK, WARN, CheckError, ParamError
 from targets.kubernetes import kubectl
 from targets.kubernetes.errors import ClusterError
 from targets.models import Target
-from tests.kube_server import FIXTURES, KubeServer, black_hole, fixture, free_port
+from tests.kube_server import FIXTURES, KubeServer, api_pods, black_hole, deployment, fixture, free_port, web_pods
 
 NS = "default"
 API = "bharatcart-api"
 CHOSEN = "bharatcart-api-1b0f3-m7q4w"  # ready the longest: the pod `kubectl logs deployment/bharatcart-api` reads
 LOG_PATH = f"get /api/v1/namespaces/{NS}/pods/{CHOSEN}/log"
 TEXT_PLAIN = kmock.headers({"Content-Type": "text/plain; charset=utf-8"})
-
-
-def deployment(**changes) -> dict:
-    """The api Deployment fixture with status fields changed."""
-    dep = fixture("deployment_api.json")
-    dep["status"].update(changes)
-    return dep
-
-
-def api_pods() -> list[dict]:
-    return fixture("pods_api.json")["items"]
-
-
-def web_pods() -> list[dict]:
-    return fixture("pods_web.json")["items"]
 
 
 def target(url: str, **fields) -> Target:

@@ -10,26 +10,11 @@ import pytest
 from kubernetes.client import V1Deployment, V1LabelSelector, V1Pod, V1ReplicaSet
 
 from targets.kubernetes import kubectl
-from tests.kube_server import fixture
+from tests.kube_server import api_pods, fixture, web_pods
 
 NS = "default"
 API = "bharatcart-api"
 CHOSEN = "bharatcart-api-1b0f3-m7q4w"  # ready the longest: the pod `kubectl logs deployment/bharatcart-api` reads
-
-
-def deployment(**changes) -> dict:
-    """The api Deployment fixture with status fields changed."""
-    dep = fixture("deployment_api.json")
-    dep["status"].update(changes)
-    return dep
-
-
-def api_pods() -> list[dict]:
-    return fixture("pods_api.json")["items"]
-
-
-def web_pods() -> list[dict]:
-    return fixture("pods_web.json")["items"]
 
 
 def test_history_keeps_only_the_deployments_own_replicasets_newest_first():
