@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from incidents.models import Entry
 from mitigations import services as mitigation_services
-from tests.mitigations.conftest import API, NS, SCALE_PATH, Cluster, fixture
+from tests.mitigations.conftest import API, NS, running_cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -117,10 +117,7 @@ def test_every_url_has_a_row():
 @pytest.fixture(scope="module")
 def cluster():
     """One Kubernetes API server for the module: the matrix only previews (dry runs) and queues, never executes."""
-    with Cluster() as server:
-        server.add(fixture("deployment.json"), *fixture("replicasets.json")["items"])
-        server.react(f"get {SCALE_PATH}", lambda request: server.scale())
-        server.react(f"patch {SCALE_PATH}", lambda request: server.scale())
+    with running_cluster() as server:
         yield server
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import kmock
@@ -97,13 +98,19 @@ class Cluster(KubeServer):
                 "spec": {"replicas": replicas}, "status": {"replicas": replicas, "selector": f"app={API}"}}
 
 
-@pytest.fixture
-def cluster():
+@contextmanager
+def running_cluster() -> Iterator[Cluster]:
     """bharatcart-api at revision 10 with its ReplicaSets; /scale answered as the API server does."""
     with Cluster() as server:
         server.add(fixture("deployment.json"), *fixture("replicasets.json")["items"])
         server.react(f"get {SCALE_PATH}", lambda request: server.scale())
         server.react(f"patch {SCALE_PATH}", lambda request: server.scale())
+        yield server
+
+
+@pytest.fixture
+def cluster():
+    with running_cluster() as server:
         yield server
 
 
