@@ -125,3 +125,10 @@ def api():
         return c
 
     return client
+
+
+@pytest.fixture
+def as_commander(client, commander):
+    """The test client, signed in as the commander."""
+    client.force_login(commander)
+    return client

@@ -10,12 +10,6 @@ TOO_MANY = 10**20  # past PostgreSQL's integer column
 COLUMN_MAX = 2_147_483_647
 
 
-@pytest.fixture
-def as_commander(client, commander):
-    client.force_login(commander)
-    return client
-
-
 @pytest.mark.parametrize(
     ("query", "message"),
     [

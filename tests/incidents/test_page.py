@@ -13,12 +13,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def as_commander(client, commander):
-    client.force_login(commander)
-    return client
-
-
 @pytest.mark.parametrize(("window", "left", "said"), [
     (30, dt.timedelta(minutes=12, seconds=30, microseconds=500), "13 min"),
     (90, dt.timedelta(minutes=75, seconds=30), "1 h 16 min"),

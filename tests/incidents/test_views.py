@@ -8,12 +8,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def as_commander(client, commander):
-    client.force_login(commander)
-    return client
-
-
 def test_login_page_and_login_required(client):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/"
