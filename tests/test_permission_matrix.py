@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 # What each person may do; the rows below say which of these each URL and method needs.
 GRANTS = {
-    "commander": {"view", "note", "run", "preview", "manage", "execute"},
-    "responder": {"view", "note", "run", "preview"},
+    "commander": {"view", "note", "run", "preview", "manage", "execute", "write"},
+    "responder": {"view", "note", "run", "preview", "write"},
     "viewer": {"view"},
     "outsider": set(),
     "anonymous": set(),

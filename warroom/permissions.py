@@ -2,8 +2,8 @@
 
 Each thing a person can do is one `Perm`, backed by a Django permission (so an admin can grant it
 alone) and seeded into the groups by the apps' migrations: viewer sees incidents; responder also adds
-notes, runs checks and previews mitigations; commander does everything. Permissions, not group names,
-are checked.
+notes, runs checks, previews mitigations and writes post-mortems; commander does everything.
+Permissions, not group names, are checked.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ class Perm(Enum):
     PREVIEW_MITIGATION = ("mitigations.preview_mitigation",
                           "Your role cannot prepare mitigations. Ask a responder or commander.")
     EXECUTE_MITIGATION = ("mitigations.execute_mitigation", "Only commanders approve, execute and cancel mitigations.")
+    WRITE_POSTMORTEM = ("postmortems.write_postmortem",
+                        "Your role cannot write post-mortems. Ask a responder or commander.")
 
     def __init__(self, codename: str, refusal: str):
         self.codename = codename  # "app_label.codename", as user.has_perm takes it
