@@ -11,10 +11,26 @@ from incidents.models import Severity
 from people import rotations
 from people.models import Contact, EscalationLevel, EscalationPolicy, Override, Role, Rotation, RotationMember
 from people.rotations import Shift
+from warroom.durations import span
 
-__all__ = ["Level", "RoleRow", "RotationSummary", "SeverityRow", "Shift", "contacts_for_directory",
-           "escalation_levels", "escalation_table", "oncall_now", "role_contacts", "rotation_summaries",
-           "rotations_for_schedule", "schedule", "shifts_of_contact"]
+__all__ = [
+    "Level",
+    "RoleRow",
+    "RotationSummary",
+    "SeverityRow",
+    "Shift",
+    "contacts_for_directory",
+    "escalation_levels",
+    "escalation_table",
+    "oncall_now",
+    "repeat_text",
+    "role_contacts",
+    "rotation_summaries",
+    "rotations_for_schedule",
+    "schedule",
+    "shifts_of_contact",
+    "when_text",
+]
 
 # A whole turn overlapping a window reaches at most one turn beyond it: fetch the overrides that could cut one
 # (turns up to ten weeks long; an override is a few rows, so a generous margin costs nothing).
@@ -40,10 +56,34 @@ class RoleRow:
     contacts: list[Contact]
 
 
+def when_text(level: Level) -> str:
+    """When a level is told, as the table and the API write it."""
+    if level.next_business_day:
+        return "Next business day"
+    if not level.after:
+        return "Immediately"
+    return f"After {span(level.after.total_seconds())}"
+
+
+def repeat_text(level: Level) -> str:
+    if level.repeat_every is None:
+        return ""
+    times = "once" if level.max_repeats == 1 else f"{level.max_repeats} times"
+    return f"Again every {span(level.repeat_every.total_seconds())} until acknowledged, up to {times}"
+
+
 @dataclass(frozen=True)
 class LevelRow:
     level: Level
     roles: list[RoleRow]
+
+    @property
+    def when(self) -> str:
+        return when_text(self.level)
+
+    @property
+    def repeats(self) -> str:
+        return repeat_text(self.level)
 
 
 @dataclass(frozen=True)
