@@ -83,7 +83,7 @@ class LevelRowSerializer(serializers.Serializer):
 
 class SeverityRowSerializer(serializers.Serializer):
     severity = serializers.CharField(source="severity.name")
-    label = serializers.CharField(source="severity.label")
+    label = serializers.CharField(source="severity.label")  # type: ignore[assignment]  # Field.label, not ours
     definition = serializers.CharField(source="severity.definition")
     response_time = serializers.CharField(source="severity.response_time_display")
     note = serializers.CharField()

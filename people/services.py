@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
 
 from people.models import CalendarToken
@@ -13,7 +13,7 @@ from people.models.directory import new_calendar_token
 from warroom.permissions import Perm, can, require
 
 
-def calendar_token_regenerate(*, by: AbstractBaseUser) -> CalendarToken:
+def calendar_token_regenerate(*, by: User) -> CalendarToken:
     """A new secret for `by`'s calendar-feed URLs (the first one, or a replacement that cuts off every old link)."""
     require(by, Perm.VIEW_CONTACTS)
     token, created = CalendarToken.objects.get_or_create(user=by)
@@ -23,7 +23,7 @@ def calendar_token_regenerate(*, by: AbstractBaseUser) -> CalendarToken:
     return token
 
 
-def calendar_token_user(*, user_pk: int, token: str) -> AbstractBaseUser | AnonymousUser:
+def calendar_token_user(*, user_pk: int, token: str) -> User | AnonymousUser:
     """Whose feed URL this is: its owner if the token is theirs and they may still read contacts, else anonymous."""
     row = CalendarToken.objects.select_related("user").filter(user_id=user_pk).first()
     # compare_digest takes as long whatever the guess, so the token cannot be found a character at a time.
