@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['policy', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('policy', 'number'), name='escalation_level_number_once'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='escalation_level_number_positive'), models.CheckConstraint(condition=models.Q(('after__gte', datetime.timedelta(0))), name='escalation_level_after_not_negative'), models.CheckConstraint(condition=models.Q(models.Q(('max_repeats', 0), ('repeat_every__isnull', True)), models.Q(('max_repeats__gte', 1), ('repeat_every__gt', datetime.timedelta(0))), _connector='OR'), name='escalation_level_repeats_need_an_interval')],
+                'constraints': [models.UniqueConstraint(fields=('policy', 'number'), name='escalation_level_number_once'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='escalation_level_number_positive'), models.CheckConstraint(condition=models.Q(('after__gte', datetime.timedelta(0))), name='escalation_level_after_not_negative'), models.CheckConstraint(condition=models.Q(models.Q(('max_repeats', 0), ('repeat_every__isnull', True)), models.Q(('max_repeats__gte', 1), ('repeat_every__gt', datetime.timedelta(0)), ('repeat_every__isnull', False)), _connector='OR'), name='escalation_level_repeats_need_an_interval')],
             },
         ),
         migrations.AddConstraint(

@@ -200,7 +200,8 @@ class EscalationLevel(models.Model):
             models.CheckConstraint(condition=Q(after__gte=timedelta(0)), name="escalation_level_after_not_negative"),
             models.CheckConstraint(
                 condition=Q(repeat_every__isnull=True, max_repeats=0)
-                | Q(repeat_every__gt=timedelta(0), max_repeats__gte=1),
+                # IS NOT NULL too: a CHECK that is NULL (an interval compared with nothing) would pass.
+                | Q(repeat_every__gt=timedelta(0), max_repeats__gte=1, repeat_every__isnull=False),
                 name="escalation_level_repeats_need_an_interval"),
         ]
 
