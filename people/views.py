@@ -21,7 +21,7 @@ def contacts(request):
     return render(request, "people/contacts.html", {
         "roles": selectors.contacts_for_directory(at),
         "rotations": selectors.rotation_summaries(at, days=SCHEDULE_DAYS),
-        "contacts": Contact.objects.prefetch_related("roles").select_related("user"),
+        "contacts": Contact.objects.prefetch_related("roles", "memberships__rotation").select_related("user"),
         "token": CalendarToken.objects.filter(user=request.user).first(),
         "schedule_days": SCHEDULE_DAYS,
     })

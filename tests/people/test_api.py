@@ -50,7 +50,8 @@ def test_escalation_is_the_table_as_the_page_shows_it(api, viewer, staffed):
     assert (level["repeat_every_seconds"], level["max_repeats"]) == (300, 3)
     roles = {r["role"]["name"]: r for r in level["roles"]}
     assert list(roles) == ["On-Call Engineer", "CTO", "VP Engineering"]
-    assert roles["On-Call Engineer"]["contacts"][0]["name"] == selectors.oncall_now(staffed, timezone.now()).contact.name
+    oncall = selectors.oncall_now(staffed, timezone.now()).contact
+    assert roles["On-Call Engineer"]["contacts"][0]["name"] == oncall.name
     assert roles["CTO"]["contacts"][0]["phone"] == "+1-XXX"
     assert sev2["levels"][1]["after_seconds"] == 900 and sev2["levels"][1]["when"] == "After 15 min"
     assert body[3]["levels"][0]["next_business_day"] is True
