@@ -14,7 +14,7 @@ from people.rotations import Shift
 PAST, FUTURE = timedelta(days=30), timedelta(days=180)  # what a calendar app shows: the last month, the next half-year
 
 
-def _calendar(name: str, events: Iterable[tuple[Rotation, Shift]], at: datetime) -> bytes:
+def _calendar(name: str, events: Iterable[tuple[Rotation, Shift[Contact]]], at: datetime) -> bytes:
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Warroom//On-call//EN")
     calendar.add("version", "2.0")

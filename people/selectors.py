@@ -96,9 +96,9 @@ class SeverityRow:
 @dataclass(frozen=True)
 class RotationSummary:
     rotation: Rotation
-    now: Shift | None
-    next: Shift | None
-    upcoming: list[Shift]
+    now: Shift[Contact] | None
+    next: Shift[Contact] | None
+    upcoming: list[Shift[Contact]]
 
 
 def _members_prefetch(prefix: str = "") -> Prefetch:
@@ -115,7 +115,7 @@ def rotations_for_schedule(start: datetime, end: datetime) -> QuerySet[Rotation]
     return Rotation.objects.prefetch_related(_members_prefetch(), _overrides_prefetch(start, end))
 
 
-def _plan(rotation: Rotation, start: datetime, end: datetime) -> rotations.Plan:
+def _plan(rotation: Rotation, start: datetime, end: datetime) -> rotations.Plan[Contact]:
     cache = getattr(rotation, "_prefetched_objects_cache", {})
     members = cache["members"] if "members" in cache else rotation.members.select_related("contact")
     if "overrides" in cache:
@@ -133,12 +133,12 @@ def _plan(rotation: Rotation, start: datetime, end: datetime) -> rotations.Plan:
     )
 
 
-def schedule(rotation: Rotation, start: datetime, end: datetime) -> list[Shift]:
+def schedule(rotation: Rotation, start: datetime, end: datetime) -> list[Shift[Contact]]:
     """Who is on call between `start` and `end`: whole shifts overlapping it, in order, overrides laid over."""
     return rotations.schedule(_plan(rotation, start, end), start, end)
 
 
-def oncall_now(rotation: Rotation, at: datetime) -> Shift | None:
+def oncall_now(rotation: Rotation, at: datetime) -> Shift[Contact] | None:
     """The shift in progress at `at` (None when the rotation has not started or has nobody)."""
     return rotations.oncall_at(_plan(rotation, at, at + timedelta(microseconds=1)), at)
 
@@ -205,7 +205,7 @@ def rotation_summaries(at: datetime, days: int = 14) -> list[RotationSummary]:
     return summaries
 
 
-def shifts_of_contact(contact: Contact, start: datetime, end: datetime) -> list[tuple[Rotation, Shift]]:
+def shifts_of_contact(contact: Contact, start: datetime, end: datetime) -> list[tuple[Rotation, Shift[Contact]]]:
     """A person's shifts in every rotation between `start` and `end` (their calendar feed)."""
     found = []
     for rotation in rotations_for_schedule(start, end):
