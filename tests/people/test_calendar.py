@@ -122,3 +122,10 @@ def test_the_token_is_not_in_its_admin_label(viewer):
     token = services.calendar_token_regenerate(by=viewer)
     assert token.token not in str(token)
     assert token.created_at.tzinfo is UTC or token.created_at.utcoffset() == timedelta(0)
+
+
+def test_odd_urls_are_404_not_500(client, feed, viewer):
+    assert client.get(feed(user_pk=99_999_999_999_999_999_999)).status_code == 404
+    assert client.get(feed(pk=99_999_999_999_999_999_999)).status_code == 404
+    assert client.get(f"/people/calendar/{viewer.pk}/%00{'a' * 30}/rotations/1.ics").status_code == 404
+    assert client.get(feed(token_text="é" * 40)).status_code == 404
