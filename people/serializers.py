@@ -51,14 +51,14 @@ class OncallSerializer(serializers.Serializer):
     schedule = ShiftSerializer(many=True, source="upcoming")
 
 
-class RoleSerializer(serializers.ModelSerializer):
+class PersonRoleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Role
         fields = ["name", "kind", "phone", "slack_handle"]
 
 
 class RoleRowSerializer(serializers.Serializer):
-    role = RoleSerializer()
+    role = PersonRoleSerializer()
     contacts = ReachSerializer(many=True)
 
 

@@ -82,3 +82,12 @@ def test_the_api_costs_the_same_queries_whatever_the_size(api, viewer, staffed, 
         Role.objects.create(name=f"Team {i} on call", kind=Role.Kind.ROTATION, rotation=rotation)
         Role.objects.get(name="DBA").holders.add(make_contact(f"Dba{i}"))
     assert count() == small
+
+
+def test_the_openapi_schema_names_each_shape_once(client, viewer):
+    """A serializer named like another app's (Role) would make drf-spectacular merge the two in the schema."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert {"/api/contacts/", "/api/oncall/", "/api/escalation/"} <= set(schema["paths"])
+    assert "PersonRole" in schema["components"]["schemas"]
