@@ -124,9 +124,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.PositiveSmallIntegerField(help_text='1 is told first')),
-                ('after', models.DurationField(default=datetime.timedelta(0), help_text='Since the incident was declared (0: immediately)')),
+                ('after', models.DurationField(default=datetime.timedelta(0), help_text='Since the incident was declared, as HH:MM:SS (00:15:00 is 15 minutes; 0 is immediately)')),
                 ('next_business_day', models.BooleanField(default=False, help_text="Wait for the next business day's morning (in each person's zone) instead")),
-                ('repeat_every', models.DurationField(blank=True, help_text='Tell them again this often until acknowledged', null=True)),
+                ('repeat_every', models.DurationField(blank=True, help_text='Tell them again this often until acknowledged, as HH:MM:SS (00:05:00 is 5 minutes)', null=True)),
                 ('max_repeats', models.PositiveSmallIntegerField(default=0, help_text='How many times to repeat (0 with no repeat)')),
                 ('how', models.CharField(blank=True, help_text="How they are reached, e.g. 'Phone call and Slack'", max_length=200)),
                 ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='people.escalationpolicy')),

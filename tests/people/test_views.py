@@ -143,3 +143,22 @@ def test_the_pages_cost_the_same_queries_whatever_the_size_of_the_directory(as_v
     _grow(make_rotation, make_contact, range(1, 9))
     assert Contact.objects.count() > 50
     assert _queries(as_viewer, url) == small <= 18
+
+
+def test_each_person_shows_their_own_clock(make_contact):
+    from people.models import Contact
+    from people.templatetags.people_tags import their_time
+    from tests.people.conftest import utc
+
+    at = utc(2026, 3, 3, 21, 42)  # a Tuesday evening in UTC
+    assert their_time(Contact(name="Priya", time_zone="Asia/Kolkata"), at) == "Wed 03:12"
+    assert their_time(Contact(name="Tom", time_zone="Europe/London"), at) == "Tue 21:42"
+    assert their_time(Contact(name="Old", time_zone="Nowhere/Gone"), at) == ""
+
+
+def test_the_escalation_table_says_the_time_where_each_person_is(as_viewer):
+    from people.models import Contact
+
+    Contact.objects.filter(roles__name="CTO").update(time_zone="Asia/Kolkata")
+    html = as_viewer.get(ESCALATION).content.decode()
+    assert 'title="Asia/Kolkata"' in html and "their time" in html
