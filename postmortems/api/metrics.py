@@ -13,7 +13,7 @@ from warroom.permissions import Perm, api_permission
 CanView = api_permission(Perm.VIEW_INCIDENT)
 
 
-class DurationsSerializer(serializers.Serializer):
+class MetricsDurationsSerializer(serializers.Serializer):
     median_seconds = serializers.FloatField(allow_null=True, help_text="Median; the mean of the two middle values "
                                                                       "for an even count; null when none measured")
     p90_seconds = serializers.FloatField(allow_null=True, help_text="Nearest rank: the value at position "
@@ -22,33 +22,33 @@ class DurationsSerializer(serializers.Serializer):
     excluded = serializers.IntegerField(help_text="Incidents left out: not yet acknowledged (MTTA) or resolved (MTTR)")
 
 
-class CellSerializer(serializers.Serializer):
+class MetricsCellSerializer(serializers.Serializer):
     incidents = serializers.IntegerField()
     sla_breaches = serializers.IntegerField()
-    mtta = DurationsSerializer(help_text="Declared → acknowledged")
-    mttr = DurationsSerializer(help_text="Declared → resolved")
+    mtta = MetricsDurationsSerializer(help_text="Declared → acknowledged")
+    mttr = MetricsDurationsSerializer(help_text="Declared → resolved")
 
 
-class SeverityCellSerializer(CellSerializer):
+class MetricsSeverityCellSerializer(MetricsCellSerializer):
     severity = serializers.CharField(help_text="SEV1 … SEV4")
 
 
-class ActionItemsSerializer(serializers.Serializer):
+class MetricsActionItemsSerializer(serializers.Serializer):
     opened = serializers.IntegerField()
     done = serializers.IntegerField()
 
 
-class MonthSerializer(serializers.Serializer):
+class MetricsMonthSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM, in the server's time zone")
-    by_severity = SeverityCellSerializer(many=True)
-    total = CellSerializer(help_text="All severities together")
-    action_items = ActionItemsSerializer()
+    by_severity = MetricsSeverityCellSerializer(many=True)
+    total = MetricsCellSerializer(help_text="All severities together")
+    action_items = MetricsActionItemsSerializer()
 
 
-class RangeTotalSerializer(serializers.Serializer):
-    by_severity = SeverityCellSerializer(many=True)
-    total = CellSerializer()
-    action_items = ActionItemsSerializer()
+class MetricsRangeTotalSerializer(serializers.Serializer):
+    by_severity = MetricsSeverityCellSerializer(many=True)
+    total = MetricsCellSerializer()
+    action_items = MetricsActionItemsSerializer()
 
 
 class MetricsSerializer(serializers.Serializer):
@@ -56,8 +56,8 @@ class MetricsSerializer(serializers.Serializer):
     to = serializers.DateField(help_text="Last day, included")
     time_zone = serializers.CharField(help_text="The zone months and dates are counted in")
     definitions = serializers.DictField(child=serializers.CharField())
-    months = MonthSerializer(many=True)
-    whole_range = RangeTotalSerializer()
+    months = MetricsMonthSerializer(many=True)
+    whole_range = MetricsRangeTotalSerializer()
     action_items_overdue = serializers.IntegerField(help_text="Open action items due before today, any range")
 
     def get_fields(self):

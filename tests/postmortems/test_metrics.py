@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from postmortems.metrics import incident_metrics, median, months_between, nearest_rank, parse_range
 from tests.postmortems.metrics_data import action_item, at, incident
@@ -98,6 +99,8 @@ def test_months_are_counted_in_the_projects_time_zone(runbook, settings):
     m = compute(end=dt.date(2026, 2, 28))
     assert [month.total.count for month in m.months] == [2, 1]
     assert compute(end=dt.date(2026, 1, 31)).total.count == 2  # the last moment of the range's last day is in
+    with timezone.override("Asia/Tokyo"):  # a viewer's zone, were one activated, does not move the months
+        assert [month.total.count for month in compute(end=dt.date(2026, 2, 28)).months] == [2, 1]
 
 
 def test_the_month_boundary_in_utc(runbook, settings):
