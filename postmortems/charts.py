@@ -93,7 +93,7 @@ def nice_step(rough: float, integer: bool) -> float:
     power = 10 ** math.floor(math.log10(rough))
     for m in (1, 2, 2.5, 5, 10):
         step = m * power
-        if step >= rough and (not integer or step >= 1 and step == int(step)):
+        if step >= rough and (not integer or (step >= 1 and step == int(step))):
             return float(step)
     return float(10 * power)
 
@@ -105,7 +105,7 @@ def _fmt(value: float) -> str:
 def _axis(top_value: float, integer: bool) -> tuple[float, list[float]]:
     step = nice_step(top_value / 4, integer)
     top = step * max(1, math.ceil(top_value / step))
-    return top, [step * i for i in range(int(round(top / step)) + 1)]
+    return top, [step * i for i in range(round(top / step) + 1)]
 
 
 def _frame(title: str, unit: str, labels: Sequence[str], top_value: float, integer: bool) -> tuple[Chart, float]:
@@ -167,7 +167,8 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, u
                 continue
             x, y = chart.left + slot * (i + 0.5), _y(chart, value, top)
             run.append((x, y))
-            chart.dots.append(Dot(x=_r(x), y=_r(y), css=s.css, title=f"{labels[i]} · {s.name}: {_fmt(round(value, 1))}"))
+            chart.dots.append(Dot(x=_r(x), y=_r(y), css=s.css,
+                                  title=f"{labels[i]} · {s.name}: {_fmt(round(value, 1))}"))
         for segment in segments:
             if len(segment) > 1:
                 chart.lines.append(Polyline(points=" ".join(f"{_r(x)},{_r(y)}" for x, y in segment), css=s.css,
@@ -194,7 +195,7 @@ def human_duration(seconds: float | None) -> str:
     """45 s, 2 min 5 s, 3 h 20 min, 2 d 4 h; an em dash for none."""
     if seconds is None:
         return "—"
-    total = int(round(seconds))
+    total = round(seconds)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
