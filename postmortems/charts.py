@@ -10,6 +10,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
 from postmortems.metrics import DEFINITIONS, Cell, Durations, Metrics
 
 WIDTH, HEIGHT = 480, 240
@@ -231,6 +234,14 @@ class Panel:
     table: Table
     definitions: list[str]  # the definitions of what it shows, in words
 
+    @property
+    def svg(self) -> SafeString:
+        return svg(self.chart, self.key)
+
+    @property
+    def table_html(self) -> SafeString:
+        return table_html(self.table, self.key)
+
 
 def _css(index: int) -> str:
     return f"c{index % 6}"
@@ -310,3 +321,53 @@ def metrics_panels(m: Metrics) -> list[Panel]:
         definitions=[DEFINITIONS["action_items"]],
     ))
     return panels
+
+
+# ---------------------------------------------------------------------------------------------- markup
+# Written here rather than in template loops: two years of months is ~1,500 SVG elements and table cells,
+# which Django's template engine takes ~50 ms to render and format_html a few. Every value is escaped.
+
+
+def svg(chart: Chart, key: str) -> SafeString:
+    """The chart as inline SVG, scaled to its box; each mark has a <title> (its label and value)."""
+    parts = [format_html('<svg viewBox="0 0 {} {}" role="img" aria-labelledby="chart-{}-title" class="chart-svg" '
+                         'data-chart="{}"><title id="chart-{}-title">{}</title>',
+                         chart.width, chart.height, key, key, key, chart.title)]
+    parts += [format_html('<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/><text class="tick" x="{}" y="{}" '
+                          'text-anchor="end" dominant-baseline="middle">{}</text>',
+                          chart.left, chart.right, t.at, t.at, chart.left - 4, t.at, t.label) for t in chart.y_ticks]
+    parts += [format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>', t.at, chart.bottom + 14,
+                          t.label) for t in chart.x_ticks]
+    parts.append(format_html('<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>', chart.left, chart.right,
+                             chart.bottom, chart.bottom))
+    parts += [format_html('<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>',
+                          r.css, r.x, r.y, r.width, r.height, r.title) for r in chart.rects]
+    parts += [format_html('<polyline class="line {}{}" points="{}"><title>{}</title></polyline>',
+                          line.css, " dashed" if line.dashed else "", line.points, line.title) for line in chart.lines]
+    parts += [format_html('<circle class="{}" cx="{}" cy="{}" r="2.5"><title>{}</title></circle>',
+                          d.css, d.x, d.y, d.title) for d in chart.dots]
+    parts.append(mark_safe("</svg>"))  # noqa: S308 - a constant
+    return mark_safe("".join(parts))  # noqa: S308 - every part above is format_html's escaped output
+
+
+def _cells(cells: Sequence[TableCell], header: str) -> SafeString:
+    first, rest = cells[0], cells[1:]
+    html = [format_html('<th scope="row">{}</th>', first.text) if header == "row"
+            else format_html('<th scope="col">{}</th>', first.text)]
+    for cell in rest:
+        if header == "col":
+            html.append(format_html('<th scope="col">{}</th>', cell.text))
+        elif cell.note:
+            html.append(format_html('<td>{}<span class="muted note">{}</span></td>', cell.text, cell.note))
+        else:
+            html.append(format_html("<td>{}</td>", cell.text))
+    return mark_safe("<tr>" + "".join(html) + "</tr>")  # noqa: S308 - escaped by format_html
+
+
+def table_html(table: Table, key: str) -> SafeString:
+    """The chart's numbers: a row a month, a column a severity, the whole range in the footer."""
+    head = _cells([TableCell(h) for h in table.head], "col")
+    body = "".join(_cells(row, "row") for row in table.rows)
+    foot = format_html("<tfoot>{}</tfoot>", _cells(table.foot, "row")) if table.foot else ""
+    return format_html('<table class="result numbers" data-table="{}" aria-labelledby="metric-{}-heading">'
+                       "<thead>{}</thead><tbody>{}</tbody>{}</table>", key, key, head, mark_safe(body), foot)  # noqa: S308

@@ -15,7 +15,6 @@ Definitions (the page and the API show them beside the numbers):
 from __future__ import annotations
 
 import datetime as dt
-import math
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
@@ -65,7 +64,17 @@ def local_date(moment: dt.datetime) -> dt.date:
 
 def median(values: Sequence[float]) -> float | None:
     """The middle of the sorted values; the mean of the two middle ones for an even count; None if empty."""
-    ordered = sorted(values)
+    return _median_of_sorted(sorted(values))
+
+
+def nearest_rank(values: Sequence[float], percent: int) -> float | None:
+    """The value at position ⌈percent/100 × n⌉ (1-based) of the sorted values; None if empty."""
+    if not 0 < percent <= 100:
+        raise ValueError("percent must be in (0, 100]")
+    return _rank_of_sorted(sorted(values), percent)
+
+
+def _median_of_sorted(ordered: Sequence[float]) -> float | None:
     n = len(ordered)
     if n == 0:
         return None
@@ -75,14 +84,10 @@ def median(values: Sequence[float]) -> float | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def nearest_rank(values: Sequence[float], percent: int) -> float | None:
-    """The value at position ⌈percent/100 × n⌉ (1-based) of the sorted values; None if empty."""
-    if not 0 < percent <= 100:
-        raise ValueError("percent must be in (0, 100]")
-    ordered = sorted(values)
+def _rank_of_sorted(ordered: Sequence[float], percent: int) -> float | None:
     if not ordered:
         return None
-    rank = math.ceil(percent * len(ordered) / 100)  # integers: no float rounding at exact ranks
+    rank = -(-percent * len(ordered) // 100)  # ⌈percent × n / 100⌉ in integers: no float error at exact ranks
     return float(ordered[rank - 1])
 
 
@@ -97,8 +102,9 @@ class Durations:
 
     @classmethod
     def of(cls, seconds: Sequence[float], total: int) -> Durations:
-        return cls(measured=len(seconds), excluded=total - len(seconds),
-                   median=median(seconds), p90=nearest_rank(seconds, 90))
+        ordered = sorted(seconds)
+        return cls(measured=len(ordered), excluded=total - len(ordered),
+                   median=_median_of_sorted(ordered), p90=_rank_of_sorted(ordered, 90))
 
 
 @dataclass(frozen=True)
