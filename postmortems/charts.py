@@ -17,7 +17,7 @@ from postmortems.metrics import DEFINITIONS, Cell, Durations, Metrics
 
 WIDTH, HEIGHT = 480, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 30  # margins: the y labels on the left, the month labels below
-MAX_X_LABELS = 12
+MAX_X_LABELS = 6  # "2026-01" is ~50 units wide at the charts' font size
 
 
 @dataclass(frozen=True)

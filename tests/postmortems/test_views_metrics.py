@@ -172,3 +172,12 @@ def test_the_page_takes_the_same_queries_whatever_the_data(client, viewer, comma
         action_item(commander, created=f"2026-01-{day:02d}T10:00:00", done=f"2026-02-{day:02d}T10:00:00")
     assert _queries(client) == empty
     assert empty == 6 + 4  # the metrics' six; the session, the user, their own and their groups' permissions
+
+
+def test_names_are_escaped_in_the_charts_and_tables(client, viewer, runbook):
+    from incidents.models import Severity
+
+    Severity.objects.create(name="<i>S</i>", level=9, label="x", definition="x")
+    client.force_login(viewer)
+    html = client.get(URL).content.decode()
+    assert "<i>S</i>" not in html and "&lt;i&gt;S&lt;/i&gt;" in html
