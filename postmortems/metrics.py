@@ -254,6 +254,9 @@ def incident_metrics(*, start: dt.date, end: dt.date, now: dt.datetime) -> Metri
             tta[month, severity_id].append(acknowledged.total_seconds())
         if resolved is not None:
             ttr[month, severity_id].append(resolved.total_seconds())
+    for groups in (tta, ttr):  # sorted once: a wider group joins sorted runs, which sorts in linear time
+        for values in groups.values():
+            values.sort()
 
     items = ActionItem.objects.order_by()
     opened = dict(items.filter(created_at__gte=low, created_at__lt=high)  # 4
@@ -267,8 +270,8 @@ def incident_metrics(*, start: dt.date, end: dt.date, now: dt.datetime) -> Metri
     def cell(keys: list[tuple[dt.date, int]]) -> Cell:
         count = sum(count_of.get(k, (0, 0))[0] for k in keys)
         return Cell(count=count, breaches=sum(count_of.get(k, (0, 0))[1] for k in keys),
-                    mtta=Durations.of([s for k in keys for s in tta.get(k, [])], count),
-                    mttr=Durations.of([s for k in keys for s in ttr.get(k, [])], count))
+                    mtta=Durations.of([s for k in keys for s in tta.get(k, ())], count),
+                    mttr=Durations.of([s for k in keys for s in ttr.get(k, ())], count))
 
     calendar = months_between(start, end)
     months = [
