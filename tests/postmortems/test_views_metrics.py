@@ -141,13 +141,14 @@ def test_the_nav_links_to_metrics(client, viewer, runbook):
     ("?from=2026-03-02&to=2026-03-01", "after it ends"),
     ("?from=2021-03-14&to=2026-03-15", "at most 5 years"),
     ("?to=99999-01-01", "is not a date"),
+    ("?from=%3Cscript%3Ealert(1)%3C/script%3E", "&lt;script&gt;alert(1)&lt;/script&gt;” is not a date"),
 ])
 def test_bad_ranges_are_a_400_with_a_message(client, viewer, runbook, query, words):
     client.force_login(viewer)
     response = client.get(URL + query)
     assert response.status_code == 400
     html = response.content.decode()
-    assert words in html and "<svg" not in html
+    assert words in html and "<svg" not in html and "<script>alert" not in html
 
 
 def test_five_years_exactly_is_shown(client, viewer, runbook):
