@@ -1,4 +1,4 @@
-"""The metrics page in a browser: readable on a phone (nothing wider than the screen), charts drawn, no script errors."""
+"""The metrics page in a browser: readable on a phone (nothing wider than the screen), charts drawn, no errors."""
 
 import pytest
 
