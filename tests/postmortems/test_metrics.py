@@ -103,6 +103,15 @@ def test_months_are_counted_in_the_projects_time_zone(runbook, settings):
         assert [month.total.count for month in compute(end=dt.date(2026, 2, 28)).months] == [2, 1]
 
 
+def test_months_in_summer_time_start_two_hours_before_utc(runbook, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # UTC+2 in summer
+    incident("SEV2", "2026-06-30T21:59:59", ack=1)  # 23:59:59 on 30 June in Berlin
+    incident("SEV2", "2026-06-30T22:00:00", ack=1)  # 00:00 on 1 July in Berlin
+    m = compute(start=dt.date(2026, 6, 1), end=dt.date(2026, 7, 31))
+    assert [month.total.count for month in m.months] == [1, 1]
+    assert compute(start=dt.date(2026, 7, 1), end=dt.date(2026, 7, 1)).total.count == 1
+
+
 def test_the_month_boundary_in_utc(runbook, settings):
     settings.TIME_ZONE = "UTC"
     incident("SEV2", "2026-01-31T23:59:59", ack=1)
