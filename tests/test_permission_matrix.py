@@ -99,6 +99,9 @@ MATRIX: dict[str, list[Row]] = {
     "people-api:contacts": [Row("view", "get")],
     "people-api:oncall": [Row("view", "get")],
     "people-api:escalation": [Row("view", "get")],
+    # post-mortems: metrics (h/pm-metrics)
+    "postmortems:metrics": [Row("view", "get")],
+    "postmortems-api:metrics": [Row("view", "get")],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
