@@ -26,6 +26,7 @@ class Perm(Enum):
     PREVIEW_MITIGATION = ("mitigations.preview_mitigation",
                           "Your role cannot prepare mitigations. Ask a responder or commander.")
     EXECUTE_MITIGATION = ("mitigations.execute_mitigation", "Only commanders approve, execute and cancel mitigations.")
+    VIEW_CONTACTS = ("people.view_contacts", "Your role cannot see contacts. Ask a commander.")
 
     def __init__(self, codename: str, refusal: str):
         self.codename = codename  # "app_label.codename", as user.has_perm takes it

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "diagnostics",
     "mitigations",
     "postmortems",
+    "people",
 ]
 
 MIDDLEWARE = [

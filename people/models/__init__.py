@@ -1,0 +1,23 @@
+"""People: the contacts directory, on-call rotations and escalation policies (directory.py)."""
+
+from people.models.directory import (
+    CalendarToken,
+    Contact,
+    EscalationLevel,
+    EscalationPolicy,
+    Override,
+    Role,
+    Rotation,
+    RotationMember,
+)
+
+__all__ = [
+    "CalendarToken",
+    "Contact",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "Override",
+    "Role",
+    "Rotation",
+    "RotationMember",
+]
