@@ -128,7 +128,7 @@ def send_email(contact: Contact, message: Message) -> None:
     except smtplib.SMTPResponseException as exc:
         error = TransientSendError if 400 <= exc.smtp_code < 500 else PermanentSendError
         raise error(f"the mail server {where} answered SMTP {exc.smtp_code}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TransientSendError(f"no answer from the mail server {where} within {settings.NOTIFY_TIMEOUT} s") \
             from None
     except (smtplib.SMTPException, OSError) as exc:
@@ -160,10 +160,10 @@ def _post(url: str, body: bytes, headers: dict[str, str], *, secrets: list[str])
         if exc.code in (408, 425, 429) or exc.code >= 500:
             raise TransientSendError(text) from None
         raise PermanentSendError(text) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TransientSendError(f"no answer from {host} within {settings.NOTIFY_TIMEOUT} s") from None
     except URLError as exc:
-        if isinstance(exc.reason, TimeoutError | socket.timeout):
+        if isinstance(exc.reason, TimeoutError):
             raise TransientSendError(f"no answer from {host} within {settings.NOTIFY_TIMEOUT} s") from None
         reason = exc.reason.strerror if isinstance(exc.reason, OSError) and exc.reason.strerror else "unreachable"
         raise TransientSendError(scrub(f"could not reach {host}: {reason}", *secrets)) from None

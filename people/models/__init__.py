@@ -10,6 +10,7 @@ from people.models.directory import (
     Rotation,
     RotationMember,
 )
+from people.models.notifications import Channel, ContactChannels, Notification  # noqa: F401 (notifications)
 
 __all__ = [
     "CalendarToken",
