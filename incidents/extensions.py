@@ -84,4 +84,12 @@ def emit(payload: IncidentEvent) -> None:
     A listener that fails is logged and skipped (robust on_commit): the change it heard of is already saved,
     and neither the other listeners nor the page that made the change should fail because of it."""
     for listener in LISTENERS[payload.event]:
-        transaction.on_commit(lambda listener=listener: listener(payload), robust=True)
+        transaction.on_commit(_bound(listener, payload), robust=True)
+
+
+def _bound(listener: Listener, payload: IncidentEvent) -> Callable[[], None]:
+    def call() -> None:
+        listener(payload)
+
+    call.__qualname__ = getattr(listener, "__qualname__", repr(listener))  # Django's log of a failure names it
+    return call

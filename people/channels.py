@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import smtplib
-import socket
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +83,7 @@ def scrub(text: str, *secrets: str) -> str:
 
 def configured() -> set[str]:
     """The channels this deployment can send on (settings); a contact's own Slack webhook adds Slack for them."""
-    available = set()
+    available: set[str] = set()
     if settings.EMAIL_HOST:
         available.add(Channel.EMAIL)
     if settings.SLACK_WEBHOOK_URL:
@@ -97,7 +96,7 @@ def configured() -> set[str]:
 def channels_for(contact: Contact, available: set[str]) -> list[str]:
     """The channels one contact is told on, in a fixed order; none when they have no address for any."""
     prefs = getattr(contact, "channels", None)
-    chosen = []
+    chosen: list[str] = []
     if Channel.EMAIL in available and contact.email and (prefs is None or prefs.email):
         chosen.append(Channel.EMAIL)
     own_slack = prefs is not None and bool(prefs.slack_webhook_url)
@@ -140,7 +139,7 @@ def send_email(contact: Contact, message: Message) -> None:
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A webhook that redirects is misconfigured; following it would send the body (and signature) elsewhere."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
 
 
