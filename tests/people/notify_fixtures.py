@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -123,7 +124,11 @@ class _Inbox:
 @contextmanager
 def smtp_server() -> Iterator[Controller]:
     """A real SMTP server on 127.0.0.1 (aiosmtpd); controller.handler.messages holds what it accepted."""
-    controller = Controller(_Inbox(), hostname="127.0.0.1", port=0)
+    # aiosmtpd 1.4 connects to its own port to check that it started, so it needs a real one, not 0.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(_Inbox(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield controller
@@ -132,7 +137,7 @@ def smtp_server() -> Iterator[Controller]:
 
 
 def smtp_port(controller: Controller) -> int:
-    return controller.server.sockets[0].getsockname()[1]
+    return controller.port
 
 
 # --- a local HTTP server for Slack and the webhook --------------------------------------------------------------
