@@ -92,6 +92,8 @@ MATRIX: dict[str, list[Row]] = {
     "mitigations-api:approve": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:cancel": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:confirm": [Row("execute", "post", {"confirm": API}, kwargs={"pk": "scale"}, cluster=True)],
+    # people: notifications
+    "notifications-api:incident-notifications": [Row("view", "get")],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.

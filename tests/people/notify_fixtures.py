@@ -1,8 +1,8 @@
 """What the notification tests share: a small escalation directory, local SMTP and HTTP servers that record what
 they receive (and misbehave on request), and a Celery worker whose environment points at them.
 
-Imported by the test modules (`from tests.people.notify_fixtures import ...`), not a conftest, so that the people
-directory's own tests keep theirs.
+A pytest plugin (tests/conftest.py lists it in pytest_plugins), so that tests/people/conftest.py stays the people
+directory's own; every fixture's name starts with notify_.
 """
 
 from __future__ import annotations
@@ -95,12 +95,12 @@ def build_directory() -> Directory:
 
 
 @pytest.fixture
-def directory(runbook) -> Directory:
+def notify_directory(runbook) -> Directory:
     return build_directory()
 
 
 @pytest.fixture
-def email_only(settings):
+def notify_email(settings):
     """Email on (Django's locmem outbox, as pytest-django sets it), Slack and the webhook off."""
     settings.EMAIL_HOST = "smtp.invalid"
     settings.SLACK_WEBHOOK_URL = ""
@@ -116,7 +116,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []  # aiosmtpd envelopes: mail_from, rcpt_tos, content
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -289,7 +289,7 @@ def notify_world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterat
 
 
 @pytest.fixture
-def world(notify_world, settings) -> NotifyWorld:
+def notify(notify_world, settings) -> NotifyWorld:
     notify_world.settings_for(settings)
     reset(notify_world.http)
     notify_world.smtp.handler.messages.clear()

@@ -10,13 +10,13 @@ from people import escalation
 from people.escalation import escalations_tick
 from people.models import ContactChannels, Notification
 from people.notifications import notification_send
-from tests.people.notify_fixtures import MINUTE, directory, email_only  # noqa: F401 - fixtures
+from tests.people.notify_fixtures import MINUTE
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def declare(make_incident, directory, email_only, django_capture_on_commit_callbacks):
+def declare(make_incident, notify_directory, notify_email, django_capture_on_commit_callbacks):
     """Declare, then run what the commit would run (the incident events' listeners). The sends they queue on
     commit never leave this test's transaction: the tests send by calling the service."""
     def run(**kwargs):
@@ -44,20 +44,20 @@ def told(incident, event=None) -> list[str]:
     return sorted(rows.values_list("contact__name", flat=True))
 
 
-def test_declaring_a_sev1_tells_the_oncall_and_level_one_once_each(declare, directory):
+def test_declaring_a_sev1_tells_the_oncall_and_level_one_once_each(declare, notify_directory):
     incident = declare(severity="SEV1")
     assert told(incident) == ["Alice", "Carol", "Dave"]
     assert set(Notification.objects.values_list("event", "channel", "status")) == {("SEV1:L1", "email", "queued")}
     assert incident.entries.filter(kind="notification", text__contains="telling Alice, Carol, Dave").exists()
 
 
-def test_the_oncall_who_holds_a_level_role_too_is_told_once(declare, directory):
-    directory.roles["cto"].holders.add(directory.oncall)
+def test_the_oncall_who_holds_a_level_role_too_is_told_once(declare, notify_directory):
+    notify_directory.roles["cto"].holders.add(notify_directory.oncall)
     incident = declare(severity="SEV1")
     assert told(incident) == ["Alice", "Carol", "Dave"]
 
 
-def test_a_sent_email_is_the_runbook_announcement_with_the_incidents_link(declare, directory):
+def test_a_sent_email_is_the_runbook_announcement_with_the_incidents_link(declare, notify_directory):
     incident = declare(severity="SEV1", title="Site down")
     for pk in Notification.objects.values_list("pk", flat=True):
         assert notification_send(pk).status == "sent"
@@ -70,7 +70,7 @@ def test_a_sent_email_is_the_runbook_announcement_with_the_incidents_link(declar
     assert incident.entries.filter(kind="notification", text__startswith="Notified Alice by email").count() == 1
 
 
-def test_raising_the_severity_tells_only_the_new_people(declare, directory, commander, sev,
+def test_raising_the_severity_tells_only_the_new_people(declare, notify_directory, commander, sev,
                                                          django_capture_on_commit_callbacks):
     incident = declare(severity="SEV2")
     assert told(incident) == ["Alice"]
@@ -80,7 +80,7 @@ def test_raising_the_severity_tells_only_the_new_people(declare, directory, comm
     assert told(incident) == ["Alice", "Carol", "Dave"]
 
 
-def test_lowering_the_severity_tells_nobody_new(declare, directory, commander, sev,
+def test_lowering_the_severity_tells_nobody_new(declare, notify_directory, commander, sev,
                                                 django_capture_on_commit_callbacks):
     incident = declare(severity="SEV1")
     committed(django_capture_on_commit_callbacks,
@@ -89,14 +89,14 @@ def test_lowering_the_severity_tells_nobody_new(declare, directory, commander, s
 
 
 def test_a_raise_after_acknowledgement_still_tells_the_new_severitys_first_level(
-        declare, directory, commander, sev, django_capture_on_commit_callbacks):
+        declare, notify_directory, commander, sev, django_capture_on_commit_callbacks):
     incident = declare(severity="SEV3", acknowledge=True)
     committed(django_capture_on_commit_callbacks,
               lambda: services.incident_change_severity(incident=incident, severity=sev["SEV1"], by=commander))
     assert told(incident) == ["Alice", "Carol", "Dave"]
 
 
-def test_the_next_level_is_told_when_its_time_has_come_not_a_moment_before(declare, directory):
+def test_the_next_level_is_told_when_its_time_has_come_not_a_moment_before(declare, notify_directory):
     incident = declare(severity="SEV2")
     due = incident.declared_at + 15 * MINUTE
     escalations_tick(now=due - timezone.timedelta(microseconds=1))
@@ -106,7 +106,7 @@ def test_the_next_level_is_told_when_its_time_has_come_not_a_moment_before(decla
     assert incident.entries.filter(text__contains="SEV2 escalation level 2: telling Bob. Not acknowledged yet").exists()
 
 
-def test_two_ticks_for_the_same_moment_write_each_notification_once(declare, directory):
+def test_two_ticks_for_the_same_moment_write_each_notification_once(declare, notify_directory):
     incident = declare(severity="SEV2")
     later = incident.declared_at + 15 * MINUTE
     assert escalations_tick(now=later) == 3  # level 1's two reminders and level 2
@@ -114,7 +114,7 @@ def test_two_ticks_for_the_same_moment_write_each_notification_once(declare, dir
     assert Notification.objects.filter(incident=incident).count() == 4
 
 
-def test_a_level_repeats_every_interval_up_to_its_maximum(declare, directory):
+def test_a_level_repeats_every_interval_up_to_its_maximum(declare, notify_directory):
     incident = declare(severity="SEV2")
     start = incident.declared_at
     escalations_tick(now=start + 5 * MINUTE - timezone.timedelta(microseconds=1))
@@ -128,7 +128,7 @@ def test_a_level_repeats_every_interval_up_to_its_maximum(declare, directory):
     assert Notification.objects.filter(incident=incident, contact__name="Alice").count() == 3
 
 
-def test_acknowledging_stops_the_escalation_and_cancels_what_was_still_queued(declare, directory, commander,
+def test_acknowledging_stops_the_escalation_and_cancels_what_was_still_queued(declare, notify_directory, commander,
                                                                             django_capture_on_commit_callbacks):
     incident = declare(severity="SEV2")
     escalations_tick(now=incident.declared_at + 5 * MINUTE)
@@ -145,7 +145,7 @@ def test_acknowledging_stops_the_escalation_and_cancels_what_was_still_queued(de
     assert "Escalation stopped: acknowledged" in stopped.text and "1 queued notification cancelled" in stopped.text
 
 
-def test_resolving_stops_it_too(declare, directory, commander, django_capture_on_commit_callbacks):
+def test_resolving_stops_it_too(declare, notify_directory, commander, django_capture_on_commit_callbacks):
     incident = declare(severity="SEV2")
     escalations_tick(now=incident.declared_at + 5 * MINUTE)
 
@@ -161,19 +161,19 @@ def test_resolving_stops_it_too(declare, directory, commander, django_capture_on
     assert escalation.escalation_run(incident_id=incident.pk, now=incident.declared_at + 60 * MINUTE) == []
 
 
-def test_declaring_and_acknowledging_at_once_still_tells_level_one(declare, directory):
+def test_declaring_and_acknowledging_at_once_still_tells_level_one(declare, notify_directory):
     incident = declare(severity="SEV1", acknowledge=True)
     assert told(incident) == ["Alice", "Carol", "Dave"]
     escalations_tick(now=incident.declared_at + 30 * MINUTE)
     assert Notification.objects.filter(incident=incident).count() == 3
 
 
-def test_a_severity_without_a_policy_still_tells_whoever_is_on_call(declare, directory):
+def test_a_severity_without_a_policy_still_tells_whoever_is_on_call(declare, notify_directory):
     incident = declare(severity="SEV4")
     assert told(incident) == ["Alice"]
 
 
-def test_a_next_business_day_level_waits_for_that_mornings_start(declare, directory, sev, settings):
+def test_a_next_business_day_level_waits_for_that_mornings_start(declare, notify_directory, sev, settings):
     from people.models import EscalationLevel, EscalationPolicy
 
     settings.TIME_ZONE, settings.BUSINESS_HOURS = "UTC", (timezone.datetime.min.time().replace(hour=9),
@@ -181,7 +181,7 @@ def test_a_next_business_day_level_waits_for_that_mornings_start(declare, direct
     settings.BUSINESS_DAYS, settings.HOLIDAYS = [0, 1, 2, 3, 4], []
     policy = EscalationPolicy.objects.create(severity=sev["SEV4"])
     level = EscalationLevel.objects.create(policy=policy, number=1, next_business_day=True)
-    level.roles.add(directory.roles["manager"])
+    level.roles.add(notify_directory.roles["manager"])
     incident = declare(severity="SEV4")
     assert told(incident) == []
     morning = escalation.next_business_morning(incident.declared_at)
@@ -192,15 +192,15 @@ def test_a_next_business_day_level_waits_for_that_mornings_start(declare, direct
     assert told(incident) == ["Alice", "Bob"]
 
 
-def test_a_contact_is_told_only_on_the_channels_they_have_and_want(declare, directory):
-    directory.vp.email = ""
-    directory.vp.save(update_fields=["email"])
-    ContactChannels.objects.create(contact=directory.cto, email=False)
+def test_a_contact_is_told_only_on_the_channels_they_have_and_want(declare, notify_directory):
+    notify_directory.vp.email = ""
+    notify_directory.vp.save(update_fields=["email"])
+    ContactChannels.objects.create(contact=notify_directory.cto, email=False)
     incident = declare(severity="SEV1")
     assert told(incident) == ["Alice"]
 
 
-def test_the_next_step_is_the_soonest_one_to_come_while_nobody_has_acknowledged(declare, directory):
+def test_the_next_step_is_the_soonest_one_to_come_while_nobody_has_acknowledged(declare, notify_directory):
     incident = declare(severity="SEV2")
     levels = escalation.escalation_levels(incident.severity)
     at = incident.declared_at + 12 * MINUTE

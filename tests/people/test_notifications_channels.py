@@ -13,11 +13,9 @@ import pytest
 from people.channels import TransientSendError, sign
 from people.models import ContactChannels, Notification
 from people.notifications import notification_send, notifications_request
-from tests.people.notify_fixtures import (  # noqa: F401 - fixtures
+from tests.people.notify_fixtures import (
     SLACK_TOKEN_PATH,
     WEBHOOK_SECRET,
-    directory,
-    email_only,
     hook_server,
     received_on,
     smtp_port,
@@ -30,7 +28,7 @@ SMTP_PASSWORD = "smtp-password-s3cret"
 
 
 @pytest.fixture
-def incident(make_incident, directory):
+def incident(make_incident, notify_directory):
     return make_incident(severity="SEV1", title="Checkout down", users_affected=1200, service_affected="checkout")
 
 
@@ -67,13 +65,13 @@ def secret_free(incident, *secrets):
 
 # --- email ----------------------------------------------------------------------------------------------------
 
-def test_email_reaches_a_real_smtp_server(settings, incident, directory):
+def test_email_reaches_a_real_smtp_server(settings, incident, notify_directory):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.SLACK_WEBHOOK_URL = settings.NOTIFY_WEBHOOK_URL = ""
     settings.DEFAULT_FROM_EMAIL, settings.BASE_URL = "warroom@example.com", "https://warroom.example.com"
     with smtp_server() as smtp:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_port(smtp)
-        notification = request_one(incident, directory.cto, "email")
+        notification = request_one(incident, notify_directory.cto, "email")
         assert notification_send(notification.pk).status == "sent"
         [envelope] = smtp.handler.messages
     assert envelope.mail_from == "warroom@example.com" and envelope.rcpt_tos == ["carol@example.com"]
@@ -87,7 +85,7 @@ def test_email_reaches_a_real_smtp_server(settings, incident, directory):
 
 
 def test_an_smtp_server_that_is_down_is_retried_then_fails_naming_it_but_never_the_password(settings, incident,
-                                                                                         directory):
+                                                                                         notify_directory):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.SLACK_WEBHOOK_URL = settings.NOTIFY_WEBHOOK_URL = ""
     with socket.socket() as s:
@@ -95,7 +93,7 @@ def test_an_smtp_server_that_is_down_is_retried_then_fails_naming_it_but_never_t
         port = s.getsockname()[1]  # closed again: nothing listens there
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "warroom", SMTP_PASSWORD
-    notification = request_one(incident, directory.cto, "email")
+    notification = request_one(incident, notify_directory.cto, "email")
 
     with pytest.raises(TransientSendError):
         notification_send(notification.pk, final=False)
@@ -114,8 +112,8 @@ def test_an_smtp_server_that_is_down_is_retried_then_fails_naming_it_but_never_t
 
 # --- Slack ----------------------------------------------------------------------------------------------------
 
-def test_slack_gets_the_announcement_mentioning_the_person_with_a_link(channels, http, incident, directory):
-    notification = request_one(incident, directory.cto, "slack")
+def test_slack_gets_the_announcement_mentioning_the_person_with_a_link(channels, http, incident, notify_directory):
+    notification = request_one(incident, notify_directory.cto, "slack")
     assert notification_send(notification.pk).status == "sent"
     [hit] = received_on(http, SLACK_TOKEN_PATH)
     text = hit.json()["text"]
@@ -123,15 +121,16 @@ def test_slack_gets_the_announcement_mentioning_the_person_with_a_link(channels,
     assert f"<https://warroom.example.com/incidents/{incident.pk}/|Open the incident>" in text
 
 
-def test_a_contacts_own_slack_webhook_is_used_instead_of_warroom_s(channels, http, incident, directory):
-    ContactChannels.objects.create(contact=directory.cto, slack_webhook_url=http.url + "/carol-dm/secret-dm-token")
-    notification_send(request_one(incident, directory.cto, "slack").pk)
+def test_a_contacts_own_slack_webhook_is_used_instead_of_warroom_s(channels, http, incident, notify_directory):
+    ContactChannels.objects.create(contact=notify_directory.cto,
+                                   slack_webhook_url=http.url + "/carol-dm/secret-dm-token")
+    notification_send(request_one(incident, notify_directory.cto, "slack").pk)
     assert received_on(http, "/carol-dm/secret-dm-token") and not received_on(http, SLACK_TOKEN_PATH)
 
 
-def test_a_slack_error_quoting_the_webhook_token_is_stored_scrubbed(channels, http, incident, directory):
+def test_a_slack_error_quoting_the_webhook_token_is_stored_scrubbed(channels, http, incident, notify_directory):
     http.script[SLACK_TOKEN_PATH] = [(404, f"no_service for {SLACK_TOKEN_PATH} ({WEBHOOK_SECRET})")]
-    notification = notification_send(request_one(incident, directory.cto, "slack").pk, final=False)
+    notification = notification_send(request_one(incident, notify_directory.cto, "slack").pk, final=False)
     assert notification.status == "failed"  # a 404 is not worth retrying
     assert notification.last_error.startswith(f"HTTP 404 from 127.0.0.1:{http.server_address[1]}: no_service for ")
     assert "****" in notification.last_error
@@ -140,8 +139,8 @@ def test_a_slack_error_quoting_the_webhook_token_is_stored_scrubbed(channels, ht
 
 # --- the webhook ----------------------------------------------------------------------------------------------
 
-def test_the_webhook_body_is_signed_with_hmac_sha256_and_timestamped(channels, http, incident, directory):
-    notification = request_one(incident, directory.cto, "webhook")
+def test_the_webhook_body_is_signed_with_hmac_sha256_and_timestamped(channels, http, incident, notify_directory):
+    notification = request_one(incident, notify_directory.cto, "webhook")
     assert notification_send(notification.pk).status == "sent"
     [hit] = received_on(http, "/hook")
     expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), hit.body, hashlib.sha256).hexdigest()
@@ -156,9 +155,9 @@ def test_the_webhook_body_is_signed_with_hmac_sha256_and_timestamped(channels, h
     assert WEBHOOK_SECRET not in hit.body.decode()
 
 
-def test_a_webhook_answering_503_goes_back_to_the_queue_for_a_retry(channels, http, incident, directory):
+def test_a_webhook_answering_503_goes_back_to_the_queue_for_a_retry(channels, http, incident, notify_directory):
     http.script["/hook"] = [503]
-    notification = request_one(incident, directory.cto, "webhook")
+    notification = request_one(incident, notify_directory.cto, "webhook")
     with pytest.raises(TransientSendError):
         notification_send(notification.pk, final=False)
     notification.refresh_from_db()
@@ -168,31 +167,31 @@ def test_a_webhook_answering_503_goes_back_to_the_queue_for_a_retry(channels, ht
     assert Notification.objects.get(pk=notification.pk).attempts == 2
 
 
-def test_a_webhook_answering_400_fails_at_once(channels, http, incident, directory):
+def test_a_webhook_answering_400_fails_at_once(channels, http, incident, notify_directory):
     http.script["/hook"] = [(400, "bad payload")]
-    notification = notification_send(request_one(incident, directory.cto, "webhook").pk, final=False)
+    notification = notification_send(request_one(incident, notify_directory.cto, "webhook").pk, final=False)
     assert (notification.status, notification.attempts) == ("failed", 1)
     assert notification.last_error.endswith(": bad payload")
 
 
-def test_a_webhook_that_never_answers_times_out(channels, http, incident, directory):
+def test_a_webhook_that_never_answers_times_out(channels, http, incident, notify_directory):
     http.script["/hook"] = ["hang"]
-    notification = notification_send(request_one(incident, directory.cto, "webhook").pk)
+    notification = notification_send(request_one(incident, notify_directory.cto, "webhook").pk)
     assert notification.status == "failed"
     assert notification.last_error == f"no answer from 127.0.0.1:{http.server_address[1]} within 1 s"
 
 
-def test_a_redirect_is_not_followed(channels, http, incident, directory):
+def test_a_redirect_is_not_followed(channels, http, incident, notify_directory):
     http.script["/hook"] = [(302, "elsewhere")]
-    notification = notification_send(request_one(incident, directory.cto, "webhook").pk, final=False)
+    notification = notification_send(request_one(incident, notify_directory.cto, "webhook").pk, final=False)
     assert notification.status == "failed" and "HTTP 302" in notification.last_error
     assert len(received_on(http, "/hook")) == 1
 
 
-def test_nothing_is_sent_twice_for_the_same_step(channels, http, incident, directory):
-    first = notifications_request(incident=incident, event="SEV1:L1", level=1, round=0, contacts=[directory.cto],
+def test_nothing_is_sent_twice_for_the_same_step(channels, http, incident, notify_directory):
+    first = notifications_request(incident=incident, event="SEV1:L1", level=1, round=0, contacts=[notify_directory.cto],
                                   now=incident.declared_at)
-    again = notifications_request(incident=incident, event="SEV1:L1", level=1, round=0, contacts=[directory.cto],
+    again = notifications_request(incident=incident, event="SEV1:L1", level=1, round=0, contacts=[notify_directory.cto],
                                   now=incident.declared_at)
     assert len(first) == 2 and again == []  # Slack and the webhook, once
     for n in first:

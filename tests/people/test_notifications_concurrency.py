@@ -9,7 +9,7 @@ from django.db import connection
 
 from people.models import Notification
 from people.notifications import notification_send, notifications_request
-from tests.people.notify_fixtures import WEBHOOK_SECRET, directory, hook_server, received_on  # noqa: F401
+from tests.people.notify_fixtures import WEBHOOK_SECRET, hook_server, received_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,11 +23,11 @@ def http(settings):
         yield server
 
 
-def test_two_workers_running_the_same_notification_send_it_once(http, directory, make_incident):
+def test_two_workers_running_the_same_notification_send_it_once(http, notify_directory, make_incident):
     incident = make_incident(severity="SEV3", acknowledge=True)
     Notification.objects.all().delete()  # what declaring queued: this test runs the sends itself
     [notification] = notifications_request(incident=incident, event="SEV3:L1:test", level=1, round=0,
-                                           contacts=[directory.cto], now=incident.declared_at)
+                                           contacts=[notify_directory.cto], now=incident.declared_at)
     http.script["/hook"] = ["hold"]  # the winner's request waits in the server until the loser has tried
     start = threading.Barrier(2)
 
