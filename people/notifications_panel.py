@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.models import Incident, Status
 from people import escalation
 from people.models import Contact, Notification
 from people.selectors import escalation_levels
@@ -22,6 +22,8 @@ class Upcoming:
 
 def upcoming(incident: Incident, now: dt.datetime) -> Upcoming | None:
     """The next escalation step while nobody has acknowledged: its level, its people and the time left."""
+    if incident.status != Status.DETECTED:  # acknowledged: nothing is next, and no query to find that out
+        return None
     levels = escalation_levels(incident.severity)
     step = escalation.next_step(incident, levels, now)
     if step is None:
