@@ -21,13 +21,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
+
+C = TypeVar("C")  # whatever stands for a person: a Contact in the app, a name in the tests
 
 
 @dataclass(frozen=True)
-class Member:
-    contact: Any
+class Member(Generic[C]):
+    contact: C
     position: int
     joined_at: datetime | None = None
     left_at: datetime | None = None
@@ -37,40 +39,42 @@ class Member:
 
 
 @dataclass(frozen=True)
-class Cover:
-    contact: Any
+class Cover(Generic[C]):
+    contact: C
     start: datetime
     end: datetime
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(Generic[C]):
     """A rotation as data: `length_days` per turn, handing off at `handoff` local time in `time_zone`."""
 
     start_date: date
     handoff: time
     time_zone: str
     length_days: int
-    members: Sequence[Member]
-    overrides: Sequence[Cover] = ()
+    members: Sequence[Member[C]]
+    overrides: Sequence[Cover[C]] = ()
 
 
 @dataclass(frozen=True)
-class Shift:
-    contact: Any
+class Shift(Generic[C]):
+    """Someone on call from `start` to `end` (UTC); `is_override` when they cover for the rotation's own turn."""
+
+    contact: C
     start: datetime
     end: datetime
     is_override: bool = False
 
 
-def turn_start(plan: Plan, k: int) -> datetime:
+def turn_start(plan: Plan[Any], k: int) -> datetime:
     """When turn k starts, in UTC."""
     day = plan.start_date + timedelta(days=k * plan.length_days)
     local = datetime.combine(day, plan.handoff, tzinfo=ZoneInfo(plan.time_zone))  # fold=0: see the module doc
     return local.astimezone(UTC)
 
 
-def turn_at(plan: Plan, at: datetime) -> int:
+def turn_at(plan: Plan[Any], at: datetime) -> int:
     """The turn in progress at `at` (negative before the rotation starts)."""
     days = (at.astimezone(ZoneInfo(plan.time_zone)).date() - plan.start_date).days
     k = days // plan.length_days
@@ -82,24 +86,24 @@ def turn_at(plan: Plan, at: datetime) -> int:
     return k
 
 
-def _changes(plan: Plan) -> list[datetime]:
+def _changes(plan: Plan[Any]) -> list[datetime]:
     return sorted({t for m in plan.members for t in (m.joined_at, m.left_at) if t is not None})
 
 
-def _active(plan: Plan, at: datetime) -> list[Member]:
+def _active(plan: Plan[C], at: datetime) -> list[Member[C]]:
     return sorted((m for m in plan.members if m.active_at(at)), key=lambda m: m.position)
 
 
-def _next_after(active: list[Member], position: int | None) -> int:
+def _next_after(active: list[Member[C]], position: int | None) -> int:
     """Index in `active` of the member after `position` in the order, wrapping round."""
     if position is None:
         return 0
     return next((i for i, m in enumerate(active) if m.position > position), 0)
 
 
-def _holders(plan: Plan, first: int, last: int) -> dict[int, Member | None]:
+def _holders(plan: Plan[C], first: int, last: int) -> dict[int, Member[C] | None]:
     """Who holds turns first..last (inclusive), walking from turn 0 one stretch of unchanged membership at a time."""
-    found: dict[int, Member | None] = {}
+    found: dict[int, Member[C] | None] = {}
     if last < 0:
         return found
     # Stretches: turns whose starts fall between two membership changes have the same active members.
@@ -123,7 +127,7 @@ def _holders(plan: Plan, first: int, last: int) -> dict[int, Member | None]:
     return found
 
 
-def _base(plan: Plan, start: datetime, end: datetime) -> list[Shift]:
+def _base(plan: Plan[C], start: datetime, end: datetime) -> list[Shift[C]]:
     """The rotation's own turns overlapping [start, end), whole, with a leaver's turn split at their leaving."""
     first, last = max(turn_at(plan, start), 0), turn_at(plan, end - timedelta(microseconds=1))
     shifts = []
@@ -143,9 +147,9 @@ def _base(plan: Plan, start: datetime, end: datetime) -> list[Shift]:
     return shifts
 
 
-def _lay(shifts: list[Shift], cover: Cover) -> list[Shift]:
+def _lay(shifts: list[Shift[C]], cover: Cover[C]) -> list[Shift[C]]:
     """Cut `cover`'s period out of every shift and put the cover in it."""
-    kept: list[Shift] = []
+    kept: list[Shift[C]] = []
     for shift in shifts:
         if shift.end <= cover.start or cover.end <= shift.start:
             kept.append(shift)
@@ -158,7 +162,7 @@ def _lay(shifts: list[Shift], cover: Cover) -> list[Shift]:
     return sorted(kept, key=lambda s: (s.start, s.end))
 
 
-def schedule(plan: Plan, start: datetime, end: datetime) -> list[Shift]:
+def schedule(plan: Plan[C], start: datetime, end: datetime) -> list[Shift[C]]:
     """Every shift overlapping [start, end), in order, each whole (it may start before `start` or end after `end`)."""
     if end <= start:
         return []
@@ -168,13 +172,13 @@ def schedule(plan: Plan, start: datetime, end: datetime) -> list[Shift]:
     return [s for s in shifts if s.start < end and start < s.end]
 
 
-def oncall_at(plan: Plan, at: datetime) -> Shift | None:
+def oncall_at(plan: Plan[C], at: datetime) -> Shift[C] | None:
     """The shift in progress at `at`, if anyone is on call."""
     shifts = schedule(plan, at, at + timedelta(microseconds=1))
     return shifts[0] if shifts else None
 
 
-def next_after(plan: Plan, at: datetime) -> Shift | None:
+def next_after(plan: Plan[C], at: datetime) -> Shift[C] | None:
     """The shift that follows the one in progress at `at` (the first to start after `at`)."""
     horizon = timedelta(days=plan.length_days + 2)  # the next handoff is at most one turn (and a DST hour) away
     return next((s for s in schedule(plan, at, at + horizon) if s.start > at), None)

@@ -11,10 +11,26 @@ from incidents.models import Severity
 from people import rotations
 from people.models import Contact, EscalationLevel, EscalationPolicy, Override, Role, Rotation, RotationMember
 from people.rotations import Shift
+from warroom.durations import span
 
-__all__ = ["Level", "RoleRow", "RotationSummary", "SeverityRow", "Shift", "contacts_for_directory",
-           "escalation_levels", "escalation_table", "oncall_now", "role_contacts", "rotation_summaries",
-           "rotations_for_schedule", "schedule", "shifts_of_contact"]
+__all__ = [
+    "Level",
+    "RoleRow",
+    "RotationSummary",
+    "SeverityRow",
+    "Shift",
+    "contacts_for_directory",
+    "escalation_levels",
+    "escalation_table",
+    "oncall_now",
+    "repeat_text",
+    "role_contacts",
+    "rotation_summaries",
+    "rotations_for_schedule",
+    "schedule",
+    "shifts_of_contact",
+    "when_text",
+]
 
 # A whole turn overlapping a window reaches at most one turn beyond it: fetch the overrides that could cut one
 # (turns up to ten weeks long; an override is a few rows, so a generous margin costs nothing).
@@ -40,10 +56,34 @@ class RoleRow:
     contacts: list[Contact]
 
 
+def when_text(level: Level) -> str:
+    """When a level is told, as the table and the API write it."""
+    if level.next_business_day:
+        return "Next business day"
+    if not level.after:
+        return "Immediately"
+    return f"After {span(level.after.total_seconds())}"
+
+
+def repeat_text(level: Level) -> str:
+    if level.repeat_every is None:
+        return ""
+    times = "once" if level.max_repeats == 1 else f"{level.max_repeats} times"
+    return f"Again every {span(level.repeat_every.total_seconds())} until acknowledged, up to {times}"
+
+
 @dataclass(frozen=True)
 class LevelRow:
     level: Level
     roles: list[RoleRow]
+
+    @property
+    def when(self) -> str:
+        return when_text(self.level)
+
+    @property
+    def repeats(self) -> str:
+        return repeat_text(self.level)
 
 
 @dataclass(frozen=True)
@@ -56,9 +96,9 @@ class SeverityRow:
 @dataclass(frozen=True)
 class RotationSummary:
     rotation: Rotation
-    now: Shift | None
-    next: Shift | None
-    upcoming: list[Shift]
+    now: Shift[Contact] | None
+    next: Shift[Contact] | None
+    upcoming: list[Shift[Contact]]
 
 
 def _members_prefetch(prefix: str = "") -> Prefetch:
@@ -75,7 +115,7 @@ def rotations_for_schedule(start: datetime, end: datetime) -> QuerySet[Rotation]
     return Rotation.objects.prefetch_related(_members_prefetch(), _overrides_prefetch(start, end))
 
 
-def _plan(rotation: Rotation, start: datetime, end: datetime) -> rotations.Plan:
+def _plan(rotation: Rotation, start: datetime, end: datetime) -> rotations.Plan[Contact]:
     cache = getattr(rotation, "_prefetched_objects_cache", {})
     members = cache["members"] if "members" in cache else rotation.members.select_related("contact")
     if "overrides" in cache:
@@ -93,12 +133,12 @@ def _plan(rotation: Rotation, start: datetime, end: datetime) -> rotations.Plan:
     )
 
 
-def schedule(rotation: Rotation, start: datetime, end: datetime) -> list[Shift]:
+def schedule(rotation: Rotation, start: datetime, end: datetime) -> list[Shift[Contact]]:
     """Who is on call between `start` and `end`: whole shifts overlapping it, in order, overrides laid over."""
     return rotations.schedule(_plan(rotation, start, end), start, end)
 
 
-def oncall_now(rotation: Rotation, at: datetime) -> Shift | None:
+def oncall_now(rotation: Rotation, at: datetime) -> Shift[Contact] | None:
     """The shift in progress at `at` (None when the rotation has not started or has nobody)."""
     return rotations.oncall_at(_plan(rotation, at, at + timedelta(microseconds=1)), at)
 
@@ -165,7 +205,7 @@ def rotation_summaries(at: datetime, days: int = 14) -> list[RotationSummary]:
     return summaries
 
 
-def shifts_of_contact(contact: Contact, start: datetime, end: datetime) -> list[tuple[Rotation, Shift]]:
+def shifts_of_contact(contact: Contact, start: datetime, end: datetime) -> list[tuple[Rotation, Shift[Contact]]]:
     """A person's shifts in every rotation between `start` and `end` (their calendar feed)."""
     found = []
     for rotation in rotations_for_schedule(start, end):

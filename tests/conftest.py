@@ -44,6 +44,7 @@ def runbook(db):
     importlib.import_module("incidents.migrations.0002_runbook_severities_and_groups").seed(apps, None)
     importlib.import_module("diagnostics.migrations.0002_run_check_permission").grant(apps, None)
     importlib.import_module("mitigations.migrations.0002_groups").grant(apps, None)
+    importlib.import_module("people.migrations.0002_runbook_contacts_and_escalation").seed(apps, None)
     importlib.import_module("people.migrations.0003_groups").grant(apps, None)
 
 

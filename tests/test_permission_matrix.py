@@ -92,12 +92,21 @@ MATRIX: dict[str, list[Row]] = {
     "mitigations-api:approve": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:cancel": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:confirm": [Row("execute", "post", {"confirm": API}, kwargs={"pk": "scale"}, cluster=True)],
+    # people: pages and API (read by everyone who may view incidents)
+    "people:contacts": [Row("view", "get")],
+    "people:escalation": [Row("view", "get")],
+    "people:calendar_token": [Row("view", "post")],
+    "people-api:contacts": [Row("view", "get")],
+    "people-api:oncall": [Row("view", "get")],
+    "people-api:escalation": [Row("view", "get")],
     # people: notifications
     "notifications-api:incident-notifications": [Row("view", "get")],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
-EXEMPT = {"login", "logout", "healthz", "schema", "api-docs", "api:api-root"}
+# The calendar feeds answer whoever holds their URL's secret token (tests/people/test_calendar.py).
+EXEMPT = {"login", "logout", "healthz", "schema", "api-docs", "api:api-root", "people:rotation_ics",
+          "people:contact_ics"}
 
 
 def url_names(patterns=None, prefix: str = "") -> set[str]:

@@ -124,9 +124,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.PositiveSmallIntegerField(help_text='1 is told first')),
-                ('after', models.DurationField(default=datetime.timedelta(0), help_text='Since the incident was declared (0: immediately)')),
+                ('after', models.DurationField(default=datetime.timedelta(0), help_text='Since the incident was declared, as HH:MM:SS (00:15:00 is 15 minutes; 0 is immediately)')),
                 ('next_business_day', models.BooleanField(default=False, help_text="Wait for the next business day's morning (in each person's zone) instead")),
-                ('repeat_every', models.DurationField(blank=True, help_text='Tell them again this often until acknowledged', null=True)),
+                ('repeat_every', models.DurationField(blank=True, help_text='Tell them again this often until acknowledged, as HH:MM:SS (00:05:00 is 5 minutes)', null=True)),
                 ('max_repeats', models.PositiveSmallIntegerField(default=0, help_text='How many times to repeat (0 with no repeat)')),
                 ('how', models.CharField(blank=True, help_text="How they are reached, e.g. 'Phone call and Slack'", max_length=200)),
                 ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='people.escalationpolicy')),
@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['policy', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('policy', 'number'), name='escalation_level_number_once'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='escalation_level_number_positive'), models.CheckConstraint(condition=models.Q(('after__gte', datetime.timedelta(0))), name='escalation_level_after_not_negative'), models.CheckConstraint(condition=models.Q(models.Q(('max_repeats', 0), ('repeat_every__isnull', True)), models.Q(('max_repeats__gte', 1), ('repeat_every__gt', datetime.timedelta(0))), _connector='OR'), name='escalation_level_repeats_need_an_interval')],
+                'constraints': [models.UniqueConstraint(fields=('policy', 'number'), name='escalation_level_number_once'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='escalation_level_number_positive'), models.CheckConstraint(condition=models.Q(('after__gte', datetime.timedelta(0))), name='escalation_level_after_not_negative'), models.CheckConstraint(condition=models.Q(models.Q(('max_repeats', 0), ('repeat_every__isnull', True)), models.Q(('max_repeats__gte', 1), ('repeat_every__gt', datetime.timedelta(0)), ('repeat_every__isnull', False)), _connector='OR'), name='escalation_level_repeats_need_an_interval')],
             },
         ),
         migrations.AddConstraint(

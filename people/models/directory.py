@@ -183,11 +183,14 @@ class EscalationLevel(models.Model):
 
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
     number = models.PositiveSmallIntegerField(help_text="1 is told first")
-    after = models.DurationField(default=timedelta(0), help_text="Since the incident was declared (0: immediately)")
+    after = models.DurationField(
+        default=timedelta(0),
+        help_text="Since the incident was declared, as HH:MM:SS (00:15:00 is 15 minutes; 0 is immediately)")
     next_business_day = models.BooleanField(
         default=False, help_text="Wait for the next business day's morning (in each person's zone) instead")
-    repeat_every = models.DurationField(null=True, blank=True,
-                                        help_text="Tell them again this often until acknowledged")
+    repeat_every = models.DurationField(
+        null=True, blank=True,
+        help_text="Tell them again this often until acknowledged, as HH:MM:SS (00:05:00 is 5 minutes)")
     max_repeats = models.PositiveSmallIntegerField(default=0, help_text="How many times to repeat (0 with no repeat)")
     roles = models.ManyToManyField(Role, related_name="escalation_levels")
     how = models.CharField(max_length=200, blank=True, help_text="How they are reached, e.g. 'Phone call and Slack'")
@@ -200,7 +203,8 @@ class EscalationLevel(models.Model):
             models.CheckConstraint(condition=Q(after__gte=timedelta(0)), name="escalation_level_after_not_negative"),
             models.CheckConstraint(
                 condition=Q(repeat_every__isnull=True, max_repeats=0)
-                | Q(repeat_every__gt=timedelta(0), max_repeats__gte=1),
+                # IS NOT NULL too: a CHECK that is NULL (an interval compared with nothing) would pass.
+                | Q(repeat_every__gt=timedelta(0), max_repeats__gte=1, repeat_every__isnull=False),
                 name="escalation_level_repeats_need_an_interval"),
         ]
 
