@@ -1,5 +1,5 @@
 """Notifications plug into incidents here (called from PeopleConfig.ready()): the incident events that drive the
-escalation, the timeline entry kind they write and the incident page's panel."""
+escalation, the timeline entry kind they write, the incident page's panel and the admin's pages."""
 
 from incidents.extensions import Event, IncidentEvent, register_entry_kind, register_listener, register_panel
 
@@ -17,9 +17,10 @@ def _stop(event: IncidentEvent) -> None:
 
 
 def register() -> None:
-    from people import notifications_panel
+    from people import notifications_admin, notifications_panel
     from people.notifications import NOTIFICATION_ENTRY
 
+    notifications_admin.register()
     register_entry_kind(NOTIFICATION_ENTRY, "Notification")
     register_panel("people/_notifications_panel.html", notifications_panel.context)
     register_listener(Event.DECLARED, _escalate)
