@@ -153,8 +153,12 @@ class Received:
 
 
 class _HookHandler(BaseHTTPRequestHandler):
-    """POST anywhere: answers what server.script[path] says next (a status code, or "hang" to never answer),
-    then 200 once the script runs out. Every request is recorded in server.received, in order."""
+    """POST (or GET) anywhere: answers what server.script[path] says next — a status code, (status, body) or
+    (status, body, headers), "hang" to never answer, "hold" to answer once server.release is set — then 200 once
+    the script runs out. Every request is recorded in server.received, in order."""
+
+    def do_GET(self) -> None:
+        self.do_POST()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -170,9 +174,11 @@ class _HookHandler(BaseHTTPRequestHandler):
             server.held.set()
             server.release.wait(30)  # answers once the test says so
             step = 200
-        status, text = (step, "ok") if isinstance(step, int) else step
+        status, text, *extra = (step, "ok") if isinstance(step, int) else step
         data = text.encode()
         self.send_response(status)
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

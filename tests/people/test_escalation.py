@@ -96,6 +96,13 @@ def test_a_raise_after_acknowledgement_still_tells_the_new_severitys_first_level
     assert told(incident) == ["Alice", "Carol", "Dave"]
 
 
+def test_once_acknowledged_only_a_first_level_is_told_however_late_it_is(declare, notify_directory, commander):
+    incident = declare(severity="SEV2")
+    services.incident_acknowledge(incident=incident, by=commander)
+    assert escalation.escalation_run(incident_id=incident.pk, now=incident.declared_at + 60 * MINUTE) == []
+    assert told(incident) == ["Alice"]
+
+
 def test_the_next_level_is_told_when_its_time_has_come_not_a_moment_before(declare, notify_directory):
     incident = declare(severity="SEV2")
     due = incident.declared_at + 15 * MINUTE
