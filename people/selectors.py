@@ -166,8 +166,9 @@ def _role_prefetches(at: datetime, prefix: str = "") -> list[str | Prefetch]:
 
 def escalation_levels(severity: Severity | int) -> list[Level]:
     """The severity's escalation levels in order (none when it has no policy)."""
+    roles = Role.objects.order_by("position", "name").select_related("rotation").prefetch_related("holders")
     rows = (EscalationLevel.objects.filter(policy__severity=severity).order_by("number")
-            .prefetch_related(Prefetch("roles", queryset=Role.objects.order_by("position", "name"))))
+            .prefetch_related(Prefetch("roles", queryset=roles)))
     return [_level(row) for row in rows]
 
 
