@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents.extensions import Event
@@ -143,12 +144,19 @@ def escalation_run(*, incident_id: int, now: dt.datetime) -> list[Notification]:
         if new:
             names = ", ".join(sorted({n.contact.name for n in new}))
             why = "" if step.is_first and step.level.number == first_level else " Not acknowledged yet."
+            held = sorted({f"{n.contact.name} until {_local(n.not_before, n.contact)}" for n in new if n.not_before})
+            if held:
+                why += f" Held for quiet hours: {', '.join(held)}."
             timeline_record(incident=incident, kind=NOTIFICATION_ENTRY, by=None,
                             text=f"{incident.severity.name} escalation {step.describe()}: telling {names}.{why}",
                             data={"event": "escalated", "level": step.level.number, "round": step.round,
                                   "notifications": [n.pk for n in new]})
         created += new
     return created
+
+
+def _local(moment: dt.datetime, contact: Contact) -> str:
+    return f"{moment.astimezone(zoneinfo.ZoneInfo(contact.time_zone)):%H:%M} {contact.time_zone}"
 
 
 def escalations_tick(*, now: dt.datetime | None = None) -> int:
@@ -164,8 +172,9 @@ def escalations_tick(*, now: dt.datetime | None = None) -> int:
 def escalation_stop(*, incident_id: int, event: Event, now: dt.datetime) -> int:
     """Acknowledged or resolved: cancel later levels and repeats still queued, and say on the timeline what stops."""
     incident = Incident.objects.select_related("severity").get(pk=incident_id)
-    pending = Notification.objects.filter(incident=incident, status=Notification.Status.QUEUED).exclude(
-        level=1, round=0)
+    # Later levels, reminders, and whatever still waits for someone's quiet hours to end.
+    pending = Notification.objects.filter(incident=incident, status=Notification.Status.QUEUED).filter(
+        Q(level__gt=1) | Q(round__gt=0) | Q(not_before__gt=now))
     cancelled = pending.update(status=Notification.Status.CANCELLED, finished_at=now,
                                last_error=f"Not sent: the incident was {event.value} first.")
     upcoming = []

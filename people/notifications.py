@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
+import zoneinfo
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,39 +40,76 @@ def incident_url(incident_id: int) -> str:
     return settings.BASE_URL + reverse("incidents:detail", args=[incident_id])
 
 
-def _queue(notification_id: int) -> None:
+def _queue(notification_id: int, *, eta: dt.datetime | None = None) -> None:
     from people.tasks import send_notification  # tasks import this module; import here to keep that one-way
 
-    transaction.on_commit(lambda: send_notification.apply_async((notification_id,), queue=settings.NOTIFY_QUEUE))
+    def send() -> None:
+        if eta is None:
+            send_notification.apply_async((notification_id,), queue=settings.NOTIFY_QUEUE)
+        else:  # held for quiet hours: the broker keeps it until then
+            send_notification.apply_async((notification_id,), queue=settings.NOTIFY_QUEUE, eta=eta)
+
+    transaction.on_commit(send)
+
+
+# Quiet hours never hold these back (the runbook's SEV1 and SEV2: immediate, 15 minutes).
+ALWAYS_NOW_LEVEL = 2
+
+
+def quiet_until(contact: Contact, at: dt.datetime) -> dt.datetime | None:
+    """When the contact's quiet hours end, if `at` falls inside them (their own time zone); else None.
+
+    The window includes its start and excludes its end, and may cross midnight (22:00–07:00)."""
+    prefs = getattr(contact, "channels", None)
+    if prefs is None or prefs.quiet_from is None or prefs.quiet_until is None:
+        return None
+    start, end = prefs.quiet_from, prefs.quiet_until
+    zone = zoneinfo.ZoneInfo(contact.time_zone)
+    local = at.astimezone(zone)
+    now = local.time().replace(tzinfo=None)
+    if start < end:
+        inside, day = start <= now < end, local.date()
+    else:  # across midnight
+        inside = now >= start or now < end
+        day = local.date() + dt.timedelta(days=1) if now >= start else local.date()
+    if not inside:
+        return None
+    return dt.datetime.combine(day, end, tzinfo=zone).astimezone(dt.UTC)
 
 
 def notifications_request(*, incident: Incident, event: str, level: int, round: int, contacts: list[Contact],
                           now: dt.datetime) -> list[Notification]:
-    """Write a queued row per contact and channel unless it exists; queue only the rows written here."""
+    """Write a queued row per contact and channel unless it exists; queue only the rows written here (a SEV3/SEV4
+    one for someone in their quiet hours with the time they end: it is sent then)."""
     available = channels.configured()
+    urgent = incident.severity.level <= ALWAYS_NOW_LEVEL
     created = []
     for contact in contacts:
+        held = None if urgent else quiet_until(contact, now)
         for channel in channels.channels_for(contact, available):
             try:
                 with transaction.atomic():
                     notification, new = Notification.objects.get_or_create(
                         incident=incident, event=event, contact=contact, channel=channel,
                         defaults={"severity": incident.severity.name, "level": level, "round": round,
-                                  "created_at": now, "queued_at": now})
+                                  "created_at": now, "queued_at": now, "not_before": held})
             except IntegrityError:  # another beat tick wrote it between our look and our insert
                 continue
             if new:
                 created.append(notification)
-                _queue(notification.pk)
+                _queue(notification.pk, eta=held)
     if created:
         incident_touch(incident_id=incident.pk)
     return created
 
 
 def notification_claim(notification_id: int, *, now: dt.datetime | None = None) -> bool:
-    """Queued → sending, once: a redelivered message, an overlapping retry or a second worker finds nothing."""
-    return bool(Notification.objects.filter(pk=notification_id, status=Notification.Status.QUEUED).update(
-        status=Notification.Status.SENDING, started_at=now or timezone.now(), attempts=F("attempts") + 1))
+    """Queued → sending, once: a redelivered message, an overlapping retry or a second worker finds nothing; one
+    held for quiet hours is not taken before they end."""
+    now = now or timezone.now()
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    return bool(Notification.objects.filter(due, pk=notification_id, status=Notification.Status.QUEUED).update(
+        status=Notification.Status.SENDING, started_at=now, attempts=F("attempts") + 1))
 
 
 def message_for(notification: Notification) -> Message:
@@ -198,8 +236,9 @@ def notifications_reap(*, now: dt.datetime | None = None) -> int:
                             error="The worker was lost while sending: it may or may not have arrived.")
         reaped += 1
     stale = now - dt.timedelta(seconds=settings.NOTIFY_QUEUE_TIMEOUT)
-    for pk in Notification.objects.filter(status=Notification.Status.QUEUED, queued_at__lt=stale).values_list(
-            "pk", flat=True):
+    waiting = Notification.objects.filter(status=Notification.Status.QUEUED, queued_at__lt=stale).filter(
+        Q(not_before__isnull=True) | Q(not_before__lt=stale))  # one held for quiet hours waits from their end
+    for pk in waiting.values_list("pk", flat=True):
         if Notification.objects.filter(pk=pk, status=Notification.Status.QUEUED).update(
                 status=Notification.Status.SENDING, started_at=now):
             notification_finish(Notification.objects.get(pk=pk), status=Notification.Status.FAILED, now=now,

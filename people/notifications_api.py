@@ -23,7 +23,7 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "contact", "channel", "status", "event", "severity", "level", "round", "attempts",
-                  "last_error", "created_at", "finished_at"]
+                  "last_error", "created_at", "not_before", "finished_at"]
 
 
 class NextStepSerializer(serializers.Serializer):

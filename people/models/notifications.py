@@ -44,6 +44,8 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=500, blank=True, help_text="Scrubbed of secrets before it is stored")
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now, help_text="Last put on the queue (first time or a retry)")
+    not_before = models.DateTimeField(null=True, blank=True,
+                                      help_text="Held for the contact's quiet hours until then (SEV3/SEV4 only)")
     started_at = models.DateTimeField(null=True, blank=True, help_text="The current attempt's claim")
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -73,6 +75,10 @@ class ContactChannels(models.Model):
     email = models.BooleanField(default=True, help_text="By email, to the contact's address")
     slack = models.BooleanField(default=True, help_text="On Slack: their own webhook below, or Warroom's")
     webhook = models.BooleanField(default=True, help_text="Through the outgoing webhook (a paging bridge)")
+    quiet_from = models.TimeField(null=True, blank=True,
+                                  help_text="Quiet hours start (their local time); never for SEV1/SEV2")
+    quiet_until = models.TimeField(null=True, blank=True,
+                                   help_text="Quiet hours end, e.g. 07:00; SEV3/SEV4 messages wait until then")
     # A Slack incoming-webhook URL carries its own token: it is never shown outside the admin, nor sent anywhere else.
     slack_webhook_url = models.URLField(blank=True, max_length=500,
                                         help_text="This person's own Slack incoming webhook (e.g. a DM); "
@@ -80,6 +86,12 @@ class ContactChannels(models.Model):
 
     class Meta:
         verbose_name = "contact's channels"
+        constraints = [
+            models.CheckConstraint(condition=Q(quiet_from__isnull=True, quiet_until__isnull=True)
+                                   | (Q(quiet_from__isnull=False, quiet_until__isnull=False)
+                                      & ~Q(quiet_from=models.F("quiet_until"))),
+                                   name="contact_channels_quiet_hours_both_or_neither"),
+        ]
         verbose_name_plural = "contacts' channels"
 
     def __str__(self) -> str:
