@@ -12,6 +12,7 @@ Beat calls escalations_tick() every 30 s; the incident events call escalation_ru
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from incidents.sla import is_business_day
 from people.models import Contact, Notification, Rotation
 from people.notifications import NOTIFICATION_ENTRY, notifications_request
 from people.selectors import Level, escalation_levels, oncall_now, role_contacts
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,10 @@ def escalations_tick(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     queued = 0
     for pk in Incident.objects.filter(status=Status.DETECTED).values_list("pk", flat=True):
-        queued += len(escalation_run(incident_id=pk, now=now))
+        try:
+            queued += len(escalation_run(incident_id=pk, now=now))
+        except Exception:  # one incident's broken escalation must not hold back every other's
+            log.exception("escalation of incident %s failed", pk)
     return queued
 
 

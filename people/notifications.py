@@ -15,6 +15,7 @@ import traceback
 import zoneinfo
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -167,6 +168,9 @@ def notification_send(notification_id: int, *, final: bool = True) -> Notificati
             notification_retry_later(notification, error=error)
             raise
         return notification_finish(notification, status=Notification.Status.FAILED, error=error)
+    except SoftTimeLimitExceeded:
+        return notification_finish(notification, status=Notification.Status.FAILED,
+                                   error=f"Did not finish within {send_time_limit() - 5} s.")
     except Exception as exc:
         secrets = _secrets(notification)
         # Not log.exception: the traceback may quote what a server sent back, or a URL with its token.

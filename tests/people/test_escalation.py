@@ -217,3 +217,20 @@ def test_the_next_step_is_the_soonest_one_to_come_while_nobody_has_acknowledged(
     incident.status = "triage"
     assert escalation.next_step(incident, levels, at) is None
 
+
+
+def test_one_incidents_broken_escalation_does_not_hold_back_the_others(make_incident, notify_directory,
+                                                                      notify_email, sev, caplog):
+    from people.models import EscalationPolicy
+
+    carol = notify_directory.cto
+    carol.time_zone = "Nowhere/Town"  # saved past the form's validation, by a script
+    carol.save(update_fields=["time_zone"])
+    ContactChannels.objects.create(contact=carol, quiet_from=timezone.datetime.min.time().replace(hour=22),
+                                   quiet_until=timezone.datetime.min.time().replace(hour=7))
+    EscalationPolicy.objects.get(severity=sev["SEV3"]).levels.get().roles.add(notify_directory.roles["cto"])
+    broken = make_incident(severity="SEV3", title="First")  # quiet hours are looked up: the zone breaks it
+    fine = make_incident(severity="SEV2", title="Second")  # SEV2 never waits, so never looks
+    assert escalations_tick(now=fine.declared_at + 15 * MINUTE) > 0
+    assert told(fine, "SEV2:L2") == ["Bob"] and told(broken) == []
+    assert f"escalation of incident {broken.pk} failed" in caplog.text
