@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
+from incidents.extensions import Event, IncidentEvent, emit
 from incidents.models import Entry, Incident, Role, Severity, Source, Status, entry_kinds
 from incidents.sla import response_due
 from warroom import durations
@@ -70,6 +71,10 @@ def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by: 
 
 def _display(user: User | None) -> str:
     return f"@{user.get_username()}" if user else "nobody"
+
+
+def _id(user: User | None) -> int | None:
+    return user.pk if user else None
 
 
 def _war_room_base(moment: dt.datetime) -> str:
@@ -157,6 +162,7 @@ def incident_declare(
         f"War room {incident.war_room}; acknowledge by {due:%Y-%m-%d %H:%M %Z}.",
         data={"severity": severity.name, "source": source},
     )
+    emit(IncidentEvent(Event.DECLARED, incident.pk, now, _id(by)))
     if acknowledge:
         incident = incident_acknowledge(incident=incident, by=by, at=now)
     return incident
@@ -184,6 +190,7 @@ def incident_acknowledge(*, incident: Incident, by: User | None, at: dt.datetime
         text += f" {_display(by)} took command."
     _record(incident, fields, kind=Entry.Kind.ACKNOWLEDGED, text=text, by=by, at=now,
             data={"late_seconds": max(0, int(late.total_seconds()))})
+    emit(IncidentEvent(Event.ACKNOWLEDGED, incident.pk, now, _id(by)))
     return incident
 
 
@@ -222,6 +229,8 @@ def incident_transition(
         text += f" {'Override' if 'override' in data else 'Reason'}: {reason}"
         data["reason"] = reason
     _record(incident, ["status", STEP_FIELD[to]], kind=Entry.Kind.STATUS, text=text, by=by, data=data, at=now)
+    if to == Status.RESOLVED:
+        emit(IncidentEvent(Event.RESOLVED, incident.pk, now, _id(by)))
     return incident
 
 
@@ -249,6 +258,8 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by: User
         text += f" Reason: {reason.strip()}"
     _record(incident, fields, kind=Entry.Kind.SEVERITY, text=text, by=by,
             data={"from": old.name, "to": severity.name, "reason": reason.strip()})
+    emit(IncidentEvent(Event.SEVERITY_CHANGED, incident.pk, incident.updated_at, _id(by),
+                       old_severity_id=old.pk, new_severity_id=severity.pk))
     return incident
 
 

@@ -7,6 +7,7 @@ class PeopleConfig(AppConfig):
 
     def ready(self):
         from incidents.extensions import register_demo_seeder
-        from people import demo
+        from people import demo, hooks
 
         register_demo_seeder(demo.seed_people)
+        hooks.register()  # notifications: incident events, the timeline entry kind, the incident page's panel

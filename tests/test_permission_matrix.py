@@ -102,6 +102,8 @@ MATRIX: dict[str, list[Row]] = {
     # post-mortems: metrics (h/pm-metrics)
     "postmortems:metrics": [Row("view", "get")],
     "postmortems-api:metrics": [Row("view", "get")],
+    # people: notifications
+    "notifications-api:incident-notifications": [Row("view", "get")],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.

@@ -49,6 +49,7 @@ urlpatterns = [
     path("api/", include("mitigations.api_urls")),
     path("api/", include("postmortems.api_urls")),
     path("api/", include("people.api_urls")),
+    path("api/", include("people.notifications_api_urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

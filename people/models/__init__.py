@@ -10,3 +10,4 @@ from people.models.directory import (  # noqa: F401 - the app's models, importab
     Rotation,
     RotationMember,
 )
+from people.models.notifications import Channel, ContactChannels, Notification  # noqa: F401 (notifications)
