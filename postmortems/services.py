@@ -39,7 +39,7 @@ CRITICAL = "critical"
 
 # The runbook's timeline words for each step. Its "Root cause identified" is entering mitigating (the cause is known,
 # the fix is under way); "Fix deployed" is entering monitoring (the fix is out, now watched).
-STEP_WORDS = {
+STEP_WORDS: dict[str, str] = {
     Status.INVESTIGATING: "Investigation started",
     Status.MITIGATING: "Root cause identified; mitigating",
     Status.MONITORING: "Fix deployed; monitoring",
@@ -82,7 +82,7 @@ def _key_event(entry: Entry) -> str | None:
     if entry.kind == Entry.Kind.ACKNOWLEDGED:
         return f"Acknowledged by {_who(entry.author)}"
     if entry.kind == Entry.Kind.STATUS:
-        to = data.get("to")
+        to = str(data.get("to"))
         if to == Status.INVESTIGATING and data.get("from") in (Status.MITIGATING, Status.MONITORING):
             words = "Back to investigating"
         else:
@@ -192,7 +192,7 @@ def _clean(field: str, value: Any) -> Any:
     return clean_timeline(value)
 
 
-# --- revisions ---------------------------------------------------------------------------------------------------------
+# --- revisions --------------------------------------------------------------------------------------------------------
 
 def snapshot(postmortem: PostMortem) -> dict[str, Any]:
     """Everything a person wrote, as it reads now: what a Revision keeps."""
@@ -216,7 +216,7 @@ def _lock(postmortem: PostMortem) -> PostMortem:
     return PostMortem.objects.select_for_update().select_related("incident").get(pk=postmortem.pk)
 
 
-# --- the writes ---------------------------------------------------------------------------------------------------------
+# --- the writes -------------------------------------------------------------------------------------------------------
 
 def check_start(incident: Incident, by: User) -> None:
     """The rule the page's button and the write share."""
@@ -258,7 +258,8 @@ def postmortem_start(*, incident: Incident, by: User, now: dt.datetime | None = 
 
 
 def _names(fields: list[str]) -> str:
-    labels = {**SECTIONS, "users_affected": "users affected", "revenue_impact": "revenue impact", "timeline": "Timeline"}
+    labels = {**SECTIONS, "users_affected": "users affected", "revenue_impact": "revenue impact",
+              "timeline": "Timeline"}
     return ", ".join(labels.get(f, f) for f in fields)
 
 
@@ -354,7 +355,7 @@ def postmortem_publish(*, postmortem: PostMortem, by: User, expected_revision: i
     return postmortem_move(postmortem=postmortem, move="publish", by=by, expected_revision=expected_revision)
 
 
-# --- action items -------------------------------------------------------------------------------------------------------
+# --- action items -----------------------------------------------------------------------------------------------------
 
 def _owner(value: Any) -> User:
     if value is None or value == "":

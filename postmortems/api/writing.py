@@ -38,7 +38,7 @@ def _call(service, **kwargs):
         raise Forbidden(str(exc) or None) from exc
 
 
-# --- shapes -------------------------------------------------------------------------------------------------------------
+# --- shapes -----------------------------------------------------------------------------------------------------------
 
 class TimelineRowSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
@@ -158,7 +158,7 @@ class ActionItemFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ActionItemStatus.choices, required=False)
 
 
-# --- endpoints ----------------------------------------------------------------------------------------------------------
+# --- endpoints --------------------------------------------------------------------------------------------------------
 
 def _visible(request, pk: int) -> PostMortem:
     return get_object_or_404(PostMortem.objects.visible_to(request.user).with_incident(), pk=pk)

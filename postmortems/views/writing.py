@@ -210,7 +210,7 @@ def action_item_edit(request, pk: int, item_pk: int):
     return redirect(_edit_url(postmortem, "action-items"))
 
 
-# --- revisions ---------------------------------------------------------------------------------------------------------
+# --- revisions --------------------------------------------------------------------------------------------------------
 
 @require_GET
 def revisions(request, pk: int):
@@ -236,7 +236,7 @@ def revision(request, pk: int, number: int):
     })
 
 
-# --- action item lists --------------------------------------------------------------------------------------------------
+# --- action item lists ------------------------------------------------------------------------------------------------
 
 def _items_page(request, items, *, title: str, mine: bool):
     paginator = Paginator(items.for_lists().oldest_due_first(), PAGE_SIZE)

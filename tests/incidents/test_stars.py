@@ -113,7 +113,8 @@ def test_star_page_refusals(client, incident, make_incident, responder, viewer):
     url = f"/incidents/{incident.pk}/entries/{note(incident).pk}/star/"
     assert client.post(url, {"action": "shine"}).status_code == 400
     other = make_incident(title="Other")
-    assert client.post(f"/incidents/{other.pk}/entries/{note(incident).pk}/star/", {"action": "star"}).status_code == 404
+    elsewhere = f"/incidents/{other.pk}/entries/{note(incident).pk}/star/"
+    assert client.post(elsewhere, {"action": "star"}).status_code == 404
     client.force_login(viewer)
     assert client.post(url, {"action": "star"}).status_code == 403
     assert not Star.objects.exists()

@@ -1,4 +1,4 @@
-"""The write API: start, read and PATCH a post-mortem, its action items, the action item list; errors 400/403/404/409."""
+"""The write API: start, read and PATCH a post-mortem, its action items, the action item list; 400/403/404/409."""
 
 import datetime as dt
 

@@ -180,8 +180,8 @@ def test_all_open_lists_oldest_due_first_with_overdue_marked(as_commander, postm
 
 
 def test_my_action_items_are_mine_only(client, postmortem, commander, responder):
-    services.action_item_add(postmortem=postmortem, by=commander, description="owned by the commander", owner="commander")
-    services.action_item_add(postmortem=postmortem, by=commander, description="owned by the responder", owner="responder")
+    for owner in ("commander", "responder"):
+        services.action_item_add(postmortem=postmortem, by=commander, description=f"owned by the {owner}", owner=owner)
     client.force_login(responder)
     html = client.get("/action-items/mine/").content.decode()
     assert "owned by the responder" in html and "owned by the commander" not in html
