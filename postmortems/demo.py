@@ -25,14 +25,14 @@ def seed_postmortem(stdout) -> None:
         by=commander, title=TITLE, severity=Severity.objects.get(name="SEV2"), acknowledge=True,
         summary="Card payments failed for 40 minutes after the pool size of payments-api was lowered.",
         source=Source.MONITORING_ALERT, users_affected=3400, service_affected="payments-api")
-    incidents.incident_transition(incident=incident, to=Status.INVESTIGATING, by=commander)
+    incident = incidents.incident_transition(incident=incident, to=Status.INVESTIGATING, by=commander)
     note = incidents.timeline_note(incident=incident, by=responder,
                                    text="payments-api logs: 'pool exhausted' since the 09:10 config deploy.")
     incidents.entry_star(entry=note, by=responder)
-    incidents.incident_transition(incident=incident, to=Status.MITIGATING, by=commander)
-    incidents.incident_transition(incident=incident, to=Status.MONITORING, by=commander)
-    incidents.incident_transition(incident=incident, to=Status.RESOLVED, by=commander,
-                                  reason="Demo: error rate back to baseline")
+    for step in (Status.MITIGATING, Status.MONITORING):
+        incident = incidents.incident_transition(incident=incident, to=step, by=commander)
+    incident = incidents.incident_transition(incident=incident, to=Status.RESOLVED, by=commander,
+                                             reason="Demo: error rate back to baseline")
     postmortem, _ = services.postmortem_start(incident=incident, by=commander)
     services.postmortem_update(postmortem=postmortem, by=commander, changes={
         "revenue_impact": "$8,000 (estimate)",

@@ -13,6 +13,8 @@ from warroom.permissions import Perm, can
 
 
 def context(request, incident) -> dict:
+    if incident.is_open:  # nothing to write yet: no query on an open incident's page
+        return {"pm_resolved": False}
     postmortem = PostMortem.objects.visible_to(request.user).filter(incident=incident).first()
     try:
         check_start(incident, request.user)
