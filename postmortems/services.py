@@ -361,6 +361,8 @@ def _owner(value: Any) -> User:
     if value is None or value == "":
         raise ValidationError({"owner": "Give the action item an owner (a username)."})
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL refuses NUL in a query: bad input, not a server error
+            raise ValidationError({"owner": "A username cannot contain NUL characters."})
         user = get_user_model().objects.filter(username=value.strip().lstrip("@"), is_active=True).first()
         if user is None:
             raise ValidationError({"owner": f"No active user called {value.strip()!r}."})

@@ -152,7 +152,8 @@ class ActionItemUpdateSerializer(serializers.Serializer):
 
 
 class ActionItemFilterSerializer(serializers.Serializer):
-    owner = serializers.CharField(required=False, max_length=150, help_text="A username")
+    owner = serializers.RegexField(r"^[^\x00]*$", required=False, max_length=150, help_text="A username",
+                                   error_messages={"invalid": "A username cannot contain NUL characters."})
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None,
                                        error_messages={"invalid": "Use overdue=true or overdue=false."})
     status = serializers.ChoiceField(choices=ActionItemStatus.choices, required=False)

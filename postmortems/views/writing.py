@@ -243,7 +243,7 @@ def _items_page(request, items, *, title: str, mine: bool):
     try:
         page = page_or_error(paginator, request.GET.get("page"))
     except ValidationError as exc:
-        raise Http404(" ".join(exc.messages)) from exc
+        return render(request, "400.html", {"detail": " ".join(exc.messages)}, status=400)
     today = timezone.localdate()
     for item in page:
         item.overdue = item.is_overdue(today)

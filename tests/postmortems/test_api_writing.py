@@ -140,3 +140,10 @@ def test_action_item_list_filters_owner_and_overdue(api, postmortem, commander, 
     not_overdue = api(responder).get("/api/action-items/?overdue=false").json()["results"]
     assert [i["description"] for i in not_overdue] == ["due today", "theirs"]
     assert api(responder).get("/api/action-items/?overdue=perhaps").status_code == 400
+
+
+def test_api_nul_bytes_are_400_never_500(api, postmortem, commander):
+    assert api(commander).get("/api/action-items/?owner=a%00b").status_code == 400
+    response = api(commander).post(f"/api/postmortems/{postmortem.pk}/action-items/",
+                                   {"description": "x", "owner": "a\x00b"}, format="json")
+    assert response.status_code == 400

@@ -206,3 +206,16 @@ def test_action_item_pages_cost_the_same_queries_at_two_sizes(as_commander, post
         html = as_commander.get(url).content.decode()
     assert html.count('class="action-item') == 42
     assert len(large) == len(small) <= 8
+
+
+def test_bad_input_on_the_pages_is_400_never_500(as_commander, postmortem):
+    assert as_commander.get("/action-items/?page=9").status_code == 400
+    assert as_commander.get("/action-items/?page=x").status_code == 400
+    add = f"/postmortems/{postmortem.pk}/action-items/"
+    assert as_commander.post(add, {"description": "x", "owner": "com\x00mander"}).status_code == 400
+    assert as_commander.post(f"/postmortems/{postmortem.pk}/edit/", {"title": "nul\x00"}).status_code == 400
+    assert as_commander.post(f"/postmortems/{postmortem.pk}/edit/",
+                             {"row_at": ["tomorrow"], "row_event": ["x"], "row_entry": [""]}).status_code == 400
+    assert as_commander.post(f"/postmortems/{postmortem.pk}/edit/", {"downtime_minutes": "-5"}).status_code == 400
+    assert as_commander.post(f"/postmortems/{postmortem.pk}/status/", {"move": "archive"}).status_code == 400
+    assert not ActionItem.objects.exists() and PostMortem.objects.get().revision == 1
