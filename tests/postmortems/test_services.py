@@ -301,3 +301,13 @@ def test_stars_added_after_resolution_reach_a_post_mortem_started_later(make_inc
     pm, _ = services.postmortem_start(incident=incident, by=commander)
     assert pm.timeline[-1]["event"] == "@responder: in hindsight: the deploy at 14:02"
     assert Entry.objects.get(pk=pm.timeline[-1]["entry"]) == note
+
+
+def test_a_viewer_cannot_move_the_status_or_edit_action_items(postmortem, commander, viewer):
+    item = services.action_item_add(postmortem=postmortem, by=commander, description="Fix", owner="commander")
+    with pytest.raises(PermissionDenied):
+        services.postmortem_submit(postmortem=postmortem, by=viewer)
+    with pytest.raises(PermissionDenied):
+        services.action_item_update(item=item, by=viewer, changes={"status": "done"})
+    assert PostMortem.objects.get().status == PostMortemStatus.DRAFT and Revision.objects.count() == 1
+    assert ActionItem.objects.get().status == ActionItemStatus.OPEN
