@@ -147,3 +147,20 @@ def test_api_nul_bytes_are_400_never_500(api, postmortem, commander):
     response = api(commander).post(f"/api/postmortems/{postmortem.pk}/action-items/",
                                    {"description": "x", "owner": "a\x00b"}, format="json")
     assert response.status_code == 400
+
+
+def test_reading_a_post_mortem_costs_the_same_queries_with_more_action_items(api, postmortem, commander):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (1, 20):
+        for i in range(n):
+            services.action_item_add(postmortem=postmortem, by=commander, description=f"item {i}", owner="commander")
+        client = api(commander)
+        with CaptureQueriesContext(connection) as captured:
+            assert len(client.get(f"/api/postmortems/{postmortem.pk}/").json()["action_items"]) >= n
+        with CaptureQueriesContext(connection) as listed:
+            client.get("/api/action-items/")
+        counts.append((len(captured), len(listed)))
+    assert counts[0] == counts[1]

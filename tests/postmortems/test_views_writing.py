@@ -219,3 +219,19 @@ def test_bad_input_on_the_pages_is_400_never_500(as_commander, postmortem):
     assert as_commander.post(f"/postmortems/{postmortem.pk}/edit/", {"downtime_minutes": "-5"}).status_code == 400
     assert as_commander.post(f"/postmortems/{postmortem.pk}/status/", {"move": "archive"}).status_code == 400
     assert not ActionItem.objects.exists() and PostMortem.objects.get().revision == 1
+
+
+def test_the_incident_page_and_the_edit_page_cost_the_same_queries_with_more_action_items(as_commander, postmortem,
+                                                                                          commander, recorded):
+    _items(postmortem, commander, 2, start_days_ago=1)
+    counts = []
+    for more in (0, 30):
+        _items(postmortem, commander, more, start_days_ago=10)
+        as_commander.get(f"/incidents/{recorded.pk}/")  # the timeline is cached per incident version: warm it
+        with CaptureQueriesContext(connection) as page:
+            html = as_commander.get(f"/incidents/{recorded.pk}/").content.decode()
+        assert html.count('<li class="action-item') == 2 + more
+        with CaptureQueriesContext(connection) as edit:
+            assert as_commander.get(f"/postmortems/{postmortem.pk}/edit/").status_code == 200
+        counts.append((len(page), len(edit)))
+    assert counts[0] == counts[1]
