@@ -97,6 +97,11 @@ def _key_event(entry: Entry) -> str | None:
     return None
 
 
+def _to_second(moment: dt.datetime) -> dt.datetime:
+    """Timeline rows are kept to the second, in UTC: what the page's time inputs show and send back."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
 def timeline_rows(incident: Incident) -> list[dict[str, Any]]:
     """The Timeline table from the record: its key entries and every starred one, oldest first (one query)."""
     rows = []
@@ -106,7 +111,7 @@ def timeline_rows(incident: Incident) -> list[dict[str, Any]]:
             author = f"{_who(entry.author)}: " if entry.kind == Entry.Kind.NOTE else ""
             event = _short(f"{author}{entry.text}")
         if event is not None:
-            rows.append({"at": entry.created_at.isoformat(), "event": event, "entry": entry.pk})
+            rows.append({"at": _to_second(entry.created_at).isoformat(), "event": event, "entry": entry.pk})
     return rows
 
 
@@ -172,7 +177,7 @@ def clean_timeline(rows: Any) -> list[dict[str, Any]]:
         entry = row.get("entry")
         if entry is not None and (isinstance(entry, bool) or not isinstance(entry, int)):
             raise ValidationError({"timeline": f"Row {n}: 'entry' is a timeline entry's id, or empty."})
-        cleaned.append({"at": moment.astimezone(dt.UTC).isoformat(), "event": event.strip(), "entry": entry})
+        cleaned.append({"at": _to_second(moment).isoformat(), "event": event.strip(), "entry": entry})
     return sorted(cleaned, key=lambda r: r["at"])
 
 
@@ -218,6 +223,13 @@ def _lock(postmortem: PostMortem) -> PostMortem:
 
 # --- the writes -------------------------------------------------------------------------------------------------------
 
+def _downtime_of(incident: Incident) -> dt.timedelta | None:
+    """Declared → resolved, to the second (the page edits it as H:MM:SS)."""
+    if incident.resolved_at is None:
+        return None
+    return dt.timedelta(seconds=int((incident.resolved_at - incident.declared_at).total_seconds()))
+
+
 def check_start(incident: Incident, by: User) -> None:
     """The rule the page's button and the write share."""
     require(by, Perm.WRITE_POSTMORTEM)
@@ -238,7 +250,7 @@ def postmortem_start(*, incident: Incident, by: User, now: dt.datetime | None = 
     postmortem = PostMortem(
         incident=incident, title=incident.title, service=incident.service_affected,
         users_affected=incident.users_affected, revenue_impact="",
-        downtime=incident.resolved_at - incident.declared_at if incident.resolved_at else None,
+        downtime=_downtime_of(incident),
         timeline=timeline_rows(incident), created_by=by, created_at=now, updated_by=by, updated_at=now,
         **sections, **{f"{name}_html": render(text) for name, text in sections.items()},
     )

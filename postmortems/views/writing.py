@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_duration
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -94,14 +95,24 @@ def _changes_from_post(post) -> dict[str, Any]:
     for name in ("title", "service", "revenue_impact", "users_affected"):
         if name in post:
             changes[name] = post.get(name, "")
-    if "downtime_minutes" in post:
-        raw = post.get("downtime_minutes", "").strip()
-        if raw and not raw.isdigit():
-            raise ValidationError({"downtime": "Give the downtime in whole minutes, or leave it empty."})
-        changes["downtime"] = dt.timedelta(minutes=int(raw)) if raw else None
+    if "downtime" in post:
+        raw = post.get("downtime", "").strip()
+        downtime = parse_duration(raw) if raw and "\x00" not in raw else None
+        if raw and downtime is None:
+            raise ValidationError({"downtime": "Give the downtime as hours:minutes:seconds (e.g. 1:10:00), "
+                                               "or leave it empty."})
+        changes["downtime"] = downtime
     if "row_at" in post or "timeline" in post:
         changes["timeline"] = _rows_from_post(post)
     return changes
+
+
+def _hms(delta: dt.timedelta | None) -> str:
+    if delta is None:
+        return ""
+    minutes, seconds = divmod(int(delta.total_seconds()), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
 def _expected(post) -> int | None:
@@ -125,7 +136,7 @@ def _edit_context(request, postmortem: PostMortem, *, error: str = "", typed=Non
         "pm": postmortem, "incident": incident, "sections": sections, "rows": rows, "items": items,
         "typed": typed, "error": error, "moves": services.allowed_moves(postmortem, request.user),
         "owners": assignable_users(), "today": today, "zone": settings.TIME_ZONE,
-        "downtime_minutes": int(postmortem.downtime.total_seconds() // 60) if postmortem.downtime is not None else "",
+        "downtime": _hms(postmortem.downtime),
     }
 
 
