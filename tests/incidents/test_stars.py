@@ -140,3 +140,33 @@ def test_api_star_refusals(api, incident, make_incident, responder):
     assert response.status_code == 409 and "records a star" in response.json()["detail"]
     other = make_incident(title="Other")
     assert api(responder).post(f"/api/incidents/{other.pk}/entries/{note(incident).pk}/star/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_starring_at_once_make_one_star_and_one_line(make_incident, commander, responder):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    incident = make_incident(acknowledge=True)
+    entry = incident.entries.get(kind=Entry.Kind.DECLARED)
+    barrier, errors = threading.Barrier(2), []
+
+    def star(user):
+        barrier.wait()
+        try:
+            services.entry_star(entry=entry, by=user)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=star, args=(u,)) for u in (commander, responder)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    assert Star.objects.count() == 1 and incident.entries.filter(kind=Entry.Kind.STARRED).count() == 1
