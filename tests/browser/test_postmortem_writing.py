@@ -61,10 +61,13 @@ def test_write_preview_add_an_action_item_and_publish(login, site, make_incident
     expect(page.locator("body")).to_contain_text("marker-xss")
     expect(page.locator("a", has_text="click")).not_to_have_attribute("href", "javascript:alert(3)")
     page.locator("a", has_text="click").click()  # no href: clicking it runs nothing
+    pm = PostMortem.objects.get()
+    page.goto(f"{site}/postmortems/{pm.pk}/revisions/2/")  # the saved revision, rendered again from its source
+    expect(page.locator("body")).to_contain_text("marker-xss")
     page.goto(f"{site}/incidents/{incident.pk}/")
     expect(page.locator("#postmortem-writing")).to_contain_text("Alert on pool saturation")
 
     assert dialogs == []
-    pm = PostMortem.objects.get()
+    pm.refresh_from_db()
     assert pm.status == "published" and "onerror" not in pm.resolution_html and "javascript" not in pm.resolution_html
     assert ActionItem.objects.get().owner == responder
