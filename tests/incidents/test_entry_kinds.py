@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 
 def test_plugins_register_their_kinds_with_labels():
     assert ENTRY_KINDS == {"check": "Check", "mitigation": "Mitigation", "postmortem": "Post-mortem"}
-    assert {"check", "mitigation", "postmortem"}.isdisjoint(Entry.Kind.values)  # incidents names none of its plug-ins' kinds
+    # incidents names none of its plug-ins' kinds
+    assert {"check", "mitigation", "postmortem"}.isdisjoint(Entry.Kind.values)
     assert ("note", "Note") in entry_kinds()
 
 
