@@ -177,6 +177,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Status",
         "RunStatusEnum": "diagnostics.models.Run.Status",
         "MitigationStatusEnum": "mitigations.models.Mitigation.Status",
+        "PostMortemStatusEnum": "postmortems.models.PostMortemStatus",  # writing (h/pm-write)
+        "ActionItemStatusEnum": "postmortems.models.ActionItemStatus",
     },
 }
 

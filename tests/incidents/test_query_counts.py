@@ -76,3 +76,15 @@ def test_api_list_query_count_is_constant(logged_in, make_incident, commander):
     small = queries(logged_in, "/api/incidents/")
     grow(make_incident, commander, incidents=100, entries=5)
     assert queries(logged_in, "/api/incidents/") == small
+
+
+def test_stars_add_no_query_per_timeline_line(logged_in, make_incident, commander):
+    from incidents.services import entry_star
+
+    few = grow(make_incident, commander, incidents=1, entries=2)
+    entry_star(entry=few.entries.get(kind=Entry.Kind.ACKNOWLEDGED), by=commander)
+    small = queries(logged_in, f"/incidents/{few.pk}/")
+    many = grow(make_incident, commander, incidents=1, entries=50)
+    for entry in many.entries.filter(kind=Entry.Kind.NOTE)[:20]:
+        entry_star(entry=entry, by=commander)
+    assert queries(logged_in, f"/incidents/{many.pk}/") == small
