@@ -24,6 +24,13 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _notifications_wait_unsent(settings):
+    """Declaring queues notifications; the suite's shared worker knows none of a test's mail or webhook servers, so
+    they go to a queue nobody consumes. The notification tests' own worker (notify_fixtures) sets its queue."""
+    settings.NOTIFY_QUEUE = f"unconsumed-{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Rendered timelines are cached per incident version; each test starts without any."""
     from django.core.cache import cache

@@ -40,7 +40,7 @@ def test_a_notification_no_worker_took_fails_saying_so(notification):
     assert notifications_reap(now=notification.queued_at + wait + timedelta(microseconds=1)) == 1
     notification.refresh_from_db()
     assert notification.status == "failed" and notification.attempts == 0
-    assert "is a Celery worker consuming the 'celery' queue?" in notification.last_error
+    assert f"is a Celery worker consuming the '{django_settings.NOTIFY_QUEUE}' queue?" in notification.last_error
     assert not notification_claim(notification.pk)  # its late task finds nothing to send
 
 
