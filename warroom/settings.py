@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "diagnostics",
     "mitigations",
     "postmortems",
+    "alerts",
 ]
 
 MIDDLEWARE = [

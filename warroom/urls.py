@@ -45,6 +45,8 @@ urlpatterns = [
     path("api/", include("incidents.api_urls")),
     path("api/", include("diagnostics.api_urls")),
     path("api/", include("mitigations.api_urls")),
+    path("", include("alerts.urls")),
+    path("api/", include("alerts.api_urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

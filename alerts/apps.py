@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+ALERT_ENTRY = "alert"  # the kind of every timeline entry alerts write
+
+
+class AlertsConfig(AppConfig):
+    name = "alerts"
+
+    def ready(self):
+        from alerts import panel
+        from incidents.extensions import register_entry_kind, register_panel
+
+        register_panel("alerts/_panel.html", panel.context)
+        register_entry_kind(ALERT_ENTRY, "Alert")
