@@ -43,6 +43,7 @@ def runbook(db):
     importlib.import_module("diagnostics.migrations.0002_run_check_permission").grant(apps, None)
     importlib.import_module("mitigations.migrations.0002_groups").grant(apps, None)
     importlib.import_module("postmortems.migrations.0003_groups").grant(apps, None)
+    importlib.import_module("alerts.migrations.0002_default_rules").seed(apps, None)
 
 
 def _person(username: str, group: str | None) -> User:
