@@ -40,6 +40,9 @@ class Row:
 
 SCALE = {"action": "kubernetes.scale", "target": "prod-api", "params": {"replicas": 4}}
 ON_MITIGATION = {"pk": "incident", "mitigation_pk": "mitigation"}
+ALERTMANAGER = {"version": "4", "groupKey": "matrix", "status": "firing", "alerts": [
+    {"status": "firing", "labels": {"alertname": "Matrix", "severity": "critical"}, "annotations": {},
+     "startsAt": "2026-12-01T20:00:00Z", "fingerprint": "0123456789abcdef"}]}
 
 MATRIX: dict[str, list[Row]] = {
     # incidents: pages
@@ -92,6 +95,12 @@ MATRIX: dict[str, list[Row]] = {
     "mitigations-api:approve": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:cancel": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:confirm": [Row("execute", "post", {"confirm": API}, kwargs={"pk": "scale"}, cluster=True)],
+    # alerts: pages for people; webhooks for sources, with their token only ("source": no person has it)
+    "alerts:list": [Row("view", "get")],
+    "alerts:declare": [Row("manage", "get", kwargs={"pk": "alert"}),
+                       Row("manage", "post", {"title": "From an alert", "severity": "SEV3"}, kwargs={"pk": "alert"})],
+    "alerts-api:alertmanager": [Row("source", "post", ALERTMANAGER)],
+    "alerts-api:grafana": [Row("source", "post", ALERTMANAGER)],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
@@ -134,6 +143,7 @@ def world(request, people, second_commander, make_incident):
                "name": "SEV1",
                "run": Run.objects.create(incident=incident, check_name="postgres.connections", target=target).pk}
     objects |= {"mitigation": 999_999, "scale": 999_999}  # for the 405 checks, which never reach a view's body
+    objects["alert"] = _recorded_alert().pk
     row = getattr(request.node, "callspec", None) and request.node.callspec.params.get("row")
     if row and row.cluster:
         from mitigations.models import ScaleLimits
@@ -148,6 +158,18 @@ def world(request, people, second_commander, make_incident):
                                                        params={"replicas": 4}, by=second_commander)
         objects |= {"mitigation": undo.pk, "scale": scale.pk}
     return objects
+
+
+def _recorded_alert():
+    """An alert that opened no incident (a warning is only recorded), for "Declare from alert"."""
+    from alerts import services as alert_services
+    from alerts.payloads import parse
+
+    source, _ = alert_services.source_create(name="matrix-source", by=None)
+    body = {**ALERTMANAGER, "groupKey": "matrix-warning",
+            "alerts": [{**ALERTMANAGER["alerts"][0], "labels": {"alertname": "Quiet", "severity": "warning"}}]}
+    alert_services.alerts_receive(source=source, delivery=parse(body))
+    return source.alerts.get()
 
 
 def _url(name: str, row: Row, world: dict) -> str:
@@ -180,6 +202,10 @@ def test_permission_matrix(client, people, world, role, name, row):
     if row.needs in GRANTS[role]:
         assert response.status_code < 400, (role, url, response.status_code, response.content[:300])
         return
+    if row.needs == "source":  # a person's session is no source's token, whatever the person may do
+        assert response.status_code == 401, (role, url, response.status_code)
+        assert Entry.objects.count() == entries
+        return
     if role == "anonymous":
         if url.startswith("/api/"):
             assert response.status_code == 401
@@ -188,6 +214,24 @@ def test_permission_matrix(client, people, world, role, name, row):
     else:
         assert response.status_code == 403, (role, url, response.status_code)
     assert Entry.objects.count() == entries, "a refused request left a trace on a timeline"
+
+
+SOURCE_CASES = [(name, row) for name, row in CASES if row.needs == "source"]
+
+
+@pytest.mark.parametrize(("name", "row"), SOURCE_CASES, ids=[f"{row.method} {name}" for name, row in SOURCE_CASES])
+def test_sources_post_with_their_token(name, row, world):
+    """The positive side of the "source" rows: the source's own token is accepted (tests/alerts/test_tokens.py
+    has the rest: a wrong, rotated, inactive or missing token)."""
+    from rest_framework.test import APIClient
+
+    from alerts import services as alert_services
+
+    _, token = alert_services.source_create(name="matrix-token", by=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = getattr(client, row.method)(_url(name, row, world), row.payload, format="json")
+    assert response.status_code == 200, response.content[:300]
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
