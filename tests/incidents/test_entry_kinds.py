@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_plugins_register_their_kinds_with_labels():
-    assert ENTRY_KINDS == {"check": "Check", "mitigation": "Mitigation"}
+    assert ENTRY_KINDS == {"check": "Check", "mitigation": "Mitigation", "alert": "Alert"}
     assert {"check", "mitigation"}.isdisjoint(Entry.Kind.values)  # incidents names none of its plug-ins' kinds
     assert ("note", "Note") in entry_kinds()
 
