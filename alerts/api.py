@@ -56,14 +56,14 @@ def _receive(request, *, grafana: bool) -> Response:
     return Response(receipt.as_dict())
 
 
-_SCHEMA = {"request": {"application/json": {"type": "object"}},
-           "responses": {200: OpenApiResponse(description="What was stored: new, updated, resolved, unchanged"),
-                         400: OpenApiResponse(description="Malformed: the errors name each field; nothing stored"),
-                         401: OpenApiResponse(description="No token, or not a source's"),
-                         413: OpenApiResponse(description="The body is over the server's limit")}}
+_BODY = {"application/json": {"type": "object"}}
+_RESPONSES = {200: OpenApiResponse(description="What was stored: new, updated, resolved, unchanged"),
+              400: OpenApiResponse(description="Malformed: the errors name each field; nothing stored"),
+              401: OpenApiResponse(description="No token, or not a source's"),
+              413: OpenApiResponse(description="The body is over the server's limit")}
 
 
-@extend_schema(operation_id="alerts_alertmanager", **_SCHEMA)
+@extend_schema(operation_id="alerts_alertmanager", request=_BODY, responses=_RESPONSES)
 @api_view(["POST"])
 @authentication_classes([SourceTokenAuthentication])
 @permission_classes([IsAlertSource])
@@ -72,7 +72,7 @@ def alertmanager(request):
     return _receive(request, grafana=False)
 
 
-@extend_schema(operation_id="alerts_grafana", **_SCHEMA)
+@extend_schema(operation_id="alerts_grafana", request=_BODY, responses=_RESPONSES)
 @api_view(["POST"])
 @authentication_classes([SourceTokenAuthentication])
 @permission_classes([IsAlertSource])

@@ -36,4 +36,4 @@ def alerts_for_incident(incident_id: int) -> tuple[list[Alert], int, int]:
     )[:PANEL_ALERTS])
     if not alerts:
         return [], 0, 0
-    return alerts, alerts[0].total, alerts[0].firing  # type: ignore[attr-defined]
+    return alerts, alerts[0].total, alerts[0].firing

@@ -57,7 +57,8 @@ def declare(request, pk: int):
         except services.AlertError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Declared {incident.severity.name} from the alert: war room {incident.war_room}.")
+            messages.success(request, f"Declared {incident.severity.name} from the alert: "
+                                      f"war room {incident.war_room}.")
             return redirect("incidents:detail", pk=incident.pk)
     return render(request, "alerts/declare.html", {"form": form, "alert": alert, "severities": Severity.objects.all()},
                   status=400 if form.is_bound else 200)
