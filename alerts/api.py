@@ -5,6 +5,8 @@ transaction and answers; anything slow (notifications) happens on the workers af
 """
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -39,6 +41,16 @@ class SourceTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="warroom-alerts"'
+
+
+class SourceTokenScheme(OpenApiAuthenticationExtension):
+    """How the API docs describe the sources' token."""
+
+    target_class = "alerts.api.SourceTokenAuthentication"
+    name = "alertSourceToken"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
 
 
 class IsAlertSource(BasePermission):
