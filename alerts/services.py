@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from alerts.apps import ALERT_ENTRY
@@ -203,6 +204,32 @@ def _insert(rows: list[Alert]) -> list[Alert]:
     return kept
 
 
+_UPDATE_SQL = """
+UPDATE alerts_alert AS a SET status = v.status, annotations = v.annotations::jsonb, ends_at = v.ends_at::timestamptz,
+    generator_url = v.generator_url, dashboard_url = v.dashboard_url, panel_url = v.panel_url, raw = v.raw::jsonb,
+    last_seen = v.last_seen::timestamptz, resolved_at = v.resolved_at::timestamptz, group_id = v.group_id::bigint,
+    severity = v.severity, labels = v.labels::jsonb, name = v.name
+FROM (VALUES {rows}) AS v(id, status, annotations, ends_at, generator_url, dashboard_url, panel_url, raw, last_seen,
+                         resolved_at, group_id, severity, labels, name)
+WHERE a.id = v.id::bigint
+"""
+
+
+def _update(rows: list[Alert]) -> None:
+    """Write the changed alerts in one statement: bulk_update's CASE per field and row costs ~80 ms for 10 alerts."""
+    if connection.vendor != "postgresql":
+        Alert.objects.bulk_update(rows, ALERT_FIELDS)
+        return
+    params: list[object] = []
+    for r in rows:
+        params += [r.pk, r.status, json.dumps(r.annotations), r.ends_at, r.generator_url, r.dashboard_url,
+                   r.panel_url, json.dumps(r.raw), r.last_seen, r.resolved_at, r.group_id, r.severity,
+                   json.dumps(r.labels), r.name]
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * 14) + ")"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE_SQL.format(rows=placeholders), params)
+
+
 @transaction.atomic
 def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime | None = None) -> Receipt:
     """Store a delivery: new alerts, updates of firing ones, resolutions; open the group's incident if a rule says so.
@@ -255,7 +282,7 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
     receipt.new = len(inserted)
     receipt.unchanged += len(new_rows) - len(inserted)
     if changed_rows:
-        Alert.objects.bulk_update(changed_rows, ALERT_FIELDS)
+        _update(changed_rows)
     if touched:
         Alert.objects.filter(pk__in=[r.pk for r in touched]).update(last_seen=now)
 
