@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from alerts.apps import ALERT_ENTRY
@@ -243,11 +244,14 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
         group.save(update_fields=["truncated_alerts"])
     receipt = Receipt(group=group.pk, incident=group.incident_id)
     fingerprints = [a.fingerprint for a in delivery.alerts]
-    firing = {a.fingerprint: a for a in Alert.objects.select_for_update(of=("self",)).select_related("group")
-              .filter(source=source, fingerprint__in=fingerprints, status=AlertStatus.FIRING).order_by("pk")}
-    ended = set(Alert.objects.filter(source=source, fingerprint__in=fingerprints, status=AlertStatus.RESOLVED,
-                                     starts_at__in={a.starts_at for a in delivery.alerts})
-                .values_list("fingerprint", "starts_at"))
+    # One query: the firing alerts these fingerprints may update (locked, in id order), and the resolved ones a
+    # late or repeated delivery must not bring back.
+    known = list(Alert.objects.select_for_update(of=("self",)).select_related("group")
+                 .filter(source=source, fingerprint__in=fingerprints)
+                 .filter(Q(status=AlertStatus.FIRING) | Q(starts_at__in={a.starts_at for a in delivery.alerts}))
+                 .order_by("pk"))
+    firing = {a.fingerprint: a for a in known if a.status == AlertStatus.FIRING}
+    ended = {(a.fingerprint, a.starts_at) for a in known if a.status == AlertStatus.RESOLVED}
 
     new_rows: list[Alert] = []
     changed_rows: list[Alert] = []
