@@ -26,7 +26,7 @@ import psycopg
 from common import BIN, ROOT, BenchError, percentile, run, stop
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from run import free_port, wait_healthy
+from run import cpu_seconds, free_port, wait_healthy
 
 DATABASE_URL = os.environ.get("BENCH_ALERTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warroom_bench_alerts")
 SENDERS = 8
@@ -120,6 +120,22 @@ class Sender(threading.Thread):
             step += 1
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU used so far by the PostgreSQL backends serving the bench database (gunicorn's, kept open by
+    CONN_MAX_AGE, so about all of them since the run began); readable when PostgreSQL runs on this machine."""
+    with psycopg.connect(DATABASE_URL) as conn:
+        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                               "AND pid <> pg_backend_pid()")]
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(stat[11]) + int(stat[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def machine() -> str:
     with psycopg.connect(DATABASE_URL) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
@@ -182,13 +198,15 @@ def main() -> int:
             wait_healthy(server, f"http://127.0.0.1:{port}")
             record: dict = {"sent": set(), "critical": set(), "resolved": set()}
             deadline = time.monotonic() + args.seconds
-            started = time.monotonic()
+            started, (busy, ours) = time.monotonic(), cpu_seconds(server.pid)
             senders = [Sender(i, port, token, deadline, record) for i in range(args.senders)]
             for s in senders:
                 s.start()
             for s in senders:
                 s.join()
             elapsed = time.monotonic() - started
+            busy_after, ours_after = cpu_seconds(server.pid)
+            database_cpu = postgres_cpu_seconds()
         except BenchError as exc:
             print(f"bench (alerts): FAILED: {exc}", file=sys.stderr)
             return 1
@@ -206,6 +224,11 @@ def main() -> int:
           f"(target ≥ {TARGET_RATE:,}) {'ok' if rate >= TARGET_RATE else 'MISSED'}")
     print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (target ≤ {TARGET_P99_MS} ms) "
           f"{'ok' if p99 <= TARGET_P99_MS else 'MISSED'}")
+    cpu_ours = ours_after - ours
+    elsewhere = (busy_after - busy - cpu_ours) / elapsed
+    print(f"CPU a payload: gunicorn and the senders {cpu_ours / len(latencies) * 1000:.1f} ms, PostgreSQL "
+          f"{database_cpu / len(latencies) * 1000:.1f} ms; busy meanwhile: ours {cpu_ours / elapsed:.2f} CPUs, "
+          f"PostgreSQL {database_cpu / elapsed:.2f}, everything else {elsewhere - database_cpu / elapsed:.2f}")
     problems = check_database(record) + [f"refused: {e}" for e in errors]
     print(f"machine: {machine()}")
     if problems:
