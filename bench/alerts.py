@@ -183,7 +183,7 @@ def main() -> int:
         env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
                "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "false", "STATIC_ROOT": str(Path(tmp) / "static"),
                "WARROOM_VAR_DIR": str(Path(tmp) / "var"),
-               "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")}
+               "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         run(env, str(BIN / "python"), "manage.py", "migrate", "--no-input", "-v", "0")
         token = run(env, str(BIN / "python"), "manage.py", "alert_source", "bench").strip()
