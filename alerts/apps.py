@@ -7,8 +7,9 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self):
-        from alerts import panel
-        from incidents.extensions import register_entry_kind, register_panel
+        from alerts import demo, panel
+        from incidents.extensions import register_demo_seeder, register_entry_kind, register_panel
 
         register_panel("alerts/_panel.html", panel.context)
         register_entry_kind(ALERT_ENTRY, "Alert")
+        register_demo_seeder(demo.seed_alerts)

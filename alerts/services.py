@@ -13,7 +13,7 @@ import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -221,7 +221,7 @@ def _update(rows: list[Alert]) -> None:
     if connection.vendor != "postgresql":
         Alert.objects.bulk_update(rows, ALERT_FIELDS)
         return
-    params: list[object] = []
+    params: list[Any] = []
     for r in rows:
         params += [r.pk, r.status, json.dumps(r.annotations), r.ends_at, r.generator_url, r.dashboard_url,
                    r.panel_url, json.dumps(r.raw), r.last_seen, r.resolved_at, r.group_id, r.severity,

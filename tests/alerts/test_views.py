@@ -225,3 +225,14 @@ def test_the_incident_page_query_count_does_not_grow_with_its_alerts(client, vie
         receive(source, *[am_alert(fingerprint=f"{batch:04x}{n:04x}") for n in range(20)], group_key="g")
     assert Alert.objects.filter(group__incident=incident).count() == 81
     assert queries(client, f"/incidents/{incident.pk}/") == small
+
+
+def test_demo_adds_a_source_and_recorded_alerts_once(settings, runbook, capsys):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo")
+    assert "2 recorded alerts" in capsys.readouterr().out
+    call_command("demo")
+    assert Alert.objects.count() == 2 and Alert.objects.filter(status="firing").count() == 1
+    assert AlertGroup.objects.get().incident is None  # warnings are only recorded: Declare from alert
