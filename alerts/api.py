@@ -10,7 +10,8 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import api_view, authentication_classes, parser_classes, permission_classes
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
@@ -53,6 +54,16 @@ class SourceTokenScheme(OpenApiAuthenticationExtension):
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
 
 
+class WebhookJSONParser(JSONParser):
+    """DRF's JSON parser, answering a body nested too deep for Python's parser with a 400 too (not a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
 class IsAlertSource(BasePermission):
     message = "Send the source's token as 'Authorization: Bearer <token>' (create one: manage.py alert_source NAME)."
 
@@ -79,6 +90,7 @@ _RESPONSES = {200: OpenApiResponse(description="What was stored: new, updated, r
 @api_view(["POST"])
 @authentication_classes([SourceTokenAuthentication])
 @permission_classes([IsAlertSource])
+@parser_classes([WebhookJSONParser])
 def alertmanager(request):
     """Alertmanager's webhook (version 4)."""
     return _receive(request, grafana=False)
@@ -88,6 +100,7 @@ def alertmanager(request):
 @api_view(["POST"])
 @authentication_classes([SourceTokenAuthentication])
 @permission_classes([IsAlertSource])
+@parser_classes([WebhookJSONParser])
 def grafana(request):
     """Grafana unified alerting's webhook contact point."""
     return _receive(request, grafana=True)

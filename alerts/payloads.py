@@ -150,12 +150,51 @@ def _alert(raw: Any, where: str, errors: _Errors) -> IncomingAlert | None:
     return alert
 
 
+def _unstorable(value: Any, where: str) -> str | None:
+    """The first place holding text PostgreSQL's jsonb refuses (NUL, a lone surrogate), or None."""
+    if isinstance(value, str):
+        return where if "\x00" in value or not _encodes(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            if "\x00" in key or not _encodes(key):
+                return inner[:200]
+            if found := _unstorable(item, inner):
+                return found
+    if isinstance(value, list):
+        for n, item in enumerate(value):
+            if found := _unstorable(item, f"{where}[{n}]"):
+                return found
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_storable(body: dict) -> None:
+    """The raw payload is stored as is: one dump finds what jsonb would refuse, a walk says where."""
+    dumped = json.dumps(body, ensure_ascii=False)  # a NUL comes out escaped, as \u0000
+    if "\\u0000" not in dumped and _encodes(dumped):
+        return
+    where = _unstorable(body, "")
+    if where is None:
+        return  # the text "\u0000" itself (a backslash, then u0000), which is fine
+    shown = where.encode("utf-8", "backslashreplace").decode()  # the error must be printable too
+    raise ValidationError({shown: ["Holds a NUL character or text that is not valid Unicode (a lone surrogate)."]})
+
+
 def parse(body: Any, *, grafana: bool = False) -> Delivery:
     """The delivery, or a ValidationError naming each field that is wrong (nothing is stored then)."""
     errors = _Errors()
     if not isinstance(body, dict):
         raise ValidationError({"non_field_errors": ["The body must be a JSON object (an Alertmanager or Grafana "
                                                     "webhook payload)."]})
+    _check_storable(body)
     if not grafana and body.get("version") not in (None, "4"):
         errors.add("version", f"Version {body.get('version')!r} is not supported; Alertmanager sends \"4\".")
     raw_alerts = body.get("alerts")

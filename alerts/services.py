@@ -104,8 +104,8 @@ def incident_fields(alert: IncomingAlert | Alert, rule: RoutingRule | None, comm
                     ) -> dict:
     """What an incident opened from this alert is called and rated: for the automatic opening and the form alike."""
     annotations = {**(common or {}), **alert.annotations}
-    name = alert.labels.get("alertname", "") or "Monitoring alert"
-    summary = annotations.get("summary", "")
+    name = alert.labels.get("alertname", "").strip() or "Monitoring alert"
+    summary = annotations.get("summary", "").strip()
     title = f"{name}: {summary}" if summary else name
     return {
         "title": title[:200],

@@ -180,3 +180,10 @@ def test_a_grouped_delivery_opens_one_incident_at_its_most_severe_rule(sender):
     incident = Incident.objects.get()
     assert incident.severity.name == "SEV2"  # the critical one; info → default SEV3, warning → record
     assert "3 firing" in incident.entries.filter(kind="alert").get().text
+
+
+def test_an_alert_with_a_blank_name_still_opens_a_titled_incident(sender):
+    blank = am_alert(" ")
+    blank["annotations"]["summary"] = "  "
+    assert sender(am_payload(blank)).status_code == 200
+    assert Incident.objects.get().title == "Monitoring alert"

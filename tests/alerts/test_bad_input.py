@@ -113,3 +113,45 @@ def test_a_failure_half_way_leaves_nothing(sender, monkeypatch):
     with pytest.raises(RuntimeError):
         sender(am_payload())
     assert _nothing_stored()
+
+
+def _post_raw(source, raw: str, content_type="application/json"):
+    return APIClient(raise_request_exception=False).post(AM_URL, raw, content_type=content_type,
+                                                         HTTP_AUTHORIZATION=f"Bearer {source.token}")
+
+
+def test_the_text_backslash_u0000_is_fine(sender):
+    body = am_payload()
+    body["alerts"][0]["annotations"]["description"] = "a literal \\u0000 in a regex"
+    assert sender(body).status_code == 200
+
+
+def test_json_nested_too_deep_for_the_parser_is_400(source):
+    response = _post_raw(source, "[" * 100_000 + "]" * 100_000)
+    assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+    assert _nothing_stored()
+
+
+@pytest.mark.parametrize(("where", "value", "field"), [
+    ("label", "\ud800", "alerts[0].labels.instance"),  # a lone surrogate: valid JSON, not storable text
+    ("extra", "a\u0000b", "alerts[0].extra"),  # NUL anywhere in the raw payload, which is stored as is
+    ("key", {"\ud800": 1}, "alerts[0].values.\\ud800"),
+])
+def test_text_postgresql_cannot_store_is_400_naming_where(source, where, value, field):
+    body = am_payload()
+    if where == "label":
+        body["alerts"][0]["labels"]["instance"] = value
+    elif where == "extra":
+        body["alerts"][0]["extra"] = value
+    else:
+        body["alerts"][0]["values"] = value
+    response = _post_raw(source, json.dumps(body))
+    assert response.status_code == 400, response.content[:300]
+    assert list(response.json()["errors"]) == [field]
+    assert _nothing_stored()
+
+
+def test_a_body_that_is_not_json_is_415(source):
+    response = _post_raw(source, "alertname=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and set(response.json()) == {"detail", "errors"}
+    assert _nothing_stored()
