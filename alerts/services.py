@@ -133,8 +133,13 @@ class Receipt:
 
 
 def _locked_open_group(source: AlertSource, key_hash: str) -> AlertGroup | None:
-    return (AlertGroup.objects.select_for_update(of=("self",)).select_related("incident")
-            .filter(source=source, key_hash=key_hash, is_open=True).first())
+    """The open row, locked. Its incident is read by a query of its own, after the lock: a join here would be
+    re-read, after waiting for a concurrent declaration, with the group's new incident_id but without the
+    incident row (inserted after this statement's snapshot), and the group would seem to have none."""
+    group = AlertGroup.objects.select_for_update().filter(source=source, key_hash=key_hash, is_open=True).first()
+    if group is not None and group.incident_id is not None:
+        group.incident = Incident.objects.get(pk=group.incident_id)
+    return group
 
 
 def _claim_group(source: AlertSource, delivery: Delivery, now: dt.datetime) -> AlertGroup:
@@ -246,7 +251,7 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
     fingerprints = [a.fingerprint for a in delivery.alerts]
     # One query: the firing alerts these fingerprints may update (locked, in id order), and the resolved ones a
     # late or repeated delivery must not bring back.
-    known = list(Alert.objects.select_for_update(of=("self",)).select_related("group")
+    known = list(Alert.objects.select_for_update()
                  .filter(source=source, fingerprint__in=fingerprints)
                  .filter(Q(status=AlertStatus.FIRING) | Q(starts_at__in={a.starts_at for a in delivery.alerts}))
                  .order_by("pk"))
@@ -257,22 +262,24 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
     changed_rows: list[Alert] = []
     touched: list[Alert] = []
     still_firing: list[IncomingAlert] = []
-    resolved_now: list[Alert] = []
+    moved: list[Alert] = []  # firing alerts that join the group's new row (their old incident was resolved)
+    resolved_now: list[tuple[int, Alert]] = []  # with the group they were in
     for incoming in delivery.alerts:
         row = firing.get(incoming.fingerprint)
         if row is not None:
-            was_group_incident = row.group.incident_id
-            if _refresh(row, group, incoming, now):
-                changed_rows.append(row)
-                if row.status == AlertStatus.RESOLVED:
-                    receipt.resolved += 1
-                    row.incident_id = was_group_incident  # type: ignore[attr-defined]
-                    resolved_now.append(row)
-                else:
-                    receipt.updated += 1
-            else:
+            previous_group = row.group_id
+            if not _refresh(row, group, incoming, now):
                 touched.append(row)
                 receipt.unchanged += 1
+            elif row.status == AlertStatus.RESOLVED:
+                changed_rows.append(row)
+                resolved_now.append((previous_group, row))
+                receipt.resolved += 1
+            else:
+                changed_rows.append(row)
+                receipt.updated += 1
+                if row.group_id != previous_group:
+                    moved.append(row)
             if incoming.status == AlertStatus.FIRING:
                 still_firing.append(incoming)
         elif (incoming.fingerprint, incoming.starts_at) in ended:
@@ -292,16 +299,29 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
 
     incident = group.incident
     if incident is None and still_firing:
-        incident = _maybe_open(group, delivery, still_firing, now)
+        incident = _maybe_open(group, delivery, still_firing)
         if incident is not None:
             receipt.incident, receipt.incident_opened = incident.pk, True
 
-    _write_timeline(source, group, incident, receipt, inserted, resolved_now, delivery)
+    lines: dict[int, dict[str, list[Alert]]] = defaultdict(lambda: {"firing": [], "resolved": []})
+    if incident is not None:
+        for row in [*inserted, *moved]:
+            lines[incident.pk][row.status].append(row)
+    # A resolution goes on the incident of the group the alert was in (the current one, or an older row's).
+    incident_of = {group.pk: incident.pk if incident else None}
+    older = {group_id for group_id, _ in resolved_now} - set(incident_of)
+    if older:
+        incident_of |= dict(AlertGroup.objects.filter(pk__in=older).values_list("pk", "incident_id"))
+    for group_id, row in resolved_now:
+        if target := incident_of[group_id]:
+            lines[target]["resolved"].append(row)
+    for incident_id, kinds in lines.items():
+        truncated = delivery.truncated_alerts if incident is not None and incident_id == incident.pk else 0
+        _timeline_line(source, group, incident_id, kinds, truncated)
     return receipt
 
 
-def _maybe_open(group: AlertGroup, delivery: Delivery, firing: list[IncomingAlert], now: dt.datetime
-                ) -> Incident | None:
+def _maybe_open(group: AlertGroup, delivery: Delivery, firing: list[IncomingAlert]) -> Incident | None:
     """Open the group's incident if a firing alert's rule says so; rated as its most severe such alert."""
     rules = list(RoutingRule.objects.in_order())
     opening = [(alert, rule) for alert in firing
@@ -321,34 +341,25 @@ def _names(alerts: list[Alert]) -> str:
     return shown + (f" and {len(alerts) - 10} more" if len(alerts) > 10 else "")
 
 
-def _write_timeline(source: AlertSource, group: AlertGroup, incident: Incident | None, receipt: Receipt,
-                    inserted: list[Alert], resolved_now: list[Alert], delivery: Delivery) -> None:
+def _timeline_line(source: AlertSource, group: AlertGroup, incident_id: int, kinds: dict[str, list[Alert]],
+                   truncated: int) -> None:
     """One line per incident per delivery: what fired, what resolved, and whether all its alerts now have."""
-    lines: dict[int, dict[str, list[Alert]]] = defaultdict(lambda: {"firing": [], "resolved": []})
-    for row in inserted:
-        if incident is not None:
-            lines[incident.pk]["firing" if row.status == AlertStatus.FIRING else "resolved"].append(row)
-    for row in resolved_now:
-        target = getattr(row, "incident_id", None) or (incident.pk if incident else None)
-        if target is not None:
-            lines[target]["resolved"].append(row)
-    for incident_id, kinds in lines.items():
-        parts = []
-        if kinds["firing"]:
-            parts.append(f"{len(kinds['firing'])} firing: {_names(kinds['firing'])}.")
-        if kinds["resolved"]:
-            parts.append(f"{len(kinds['resolved'])} resolved: {_names(kinds['resolved'])}.")
-        if delivery.truncated_alerts and incident is not None and incident_id == incident.pk:
-            parts.append(f"{source.name} left out {delivery.truncated_alerts} more (truncatedAlerts).")
-        if kinds["resolved"] and not Alert.objects.filter(group__incident_id=incident_id,
-                                                          status=AlertStatus.FIRING).exists():
-            parts.append("All alerts resolved.")
-        timeline_record(
-            incident=Incident(pk=incident_id), kind=ALERT_ENTRY, by=None,
-            text=f"Alerts from {source.name}: " + " ".join(parts),
-            data={"source": source.name, "group": group.pk,
-                  "firing": [a.pk for a in kinds["firing"]], "resolved": [a.pk for a in kinds["resolved"]]},
-        )
+    parts = []
+    if kinds["firing"]:
+        parts.append(f"{len(kinds['firing'])} firing: {_names(kinds['firing'])}.")
+    if kinds["resolved"]:
+        parts.append(f"{len(kinds['resolved'])} resolved: {_names(kinds['resolved'])}.")
+    if truncated:
+        parts.append(f"{source.name} left out {truncated} more (truncatedAlerts).")
+    if kinds["resolved"] and not Alert.objects.filter(group__incident_id=incident_id,
+                                                      status=AlertStatus.FIRING).exists():
+        parts.append("All alerts resolved.")
+    timeline_record(
+        incident=Incident(pk=incident_id), kind=ALERT_ENTRY, by=None,
+        text=f"Alerts from {source.name}: " + " ".join(parts),
+        data={"source": source.name, "group": group.pk,
+              "firing": [a.pk for a in kinds["firing"]], "resolved": [a.pk for a in kinds["resolved"]]},
+    )
 
 
 # --- people ---------------------------------------------------------------------------------------------------------

@@ -133,6 +133,8 @@ def test_after_people_resolve_the_incident_the_group_opens_a_new_one(sender, com
     assert Incident.objects.count() == 2
     assert AlertGroup.objects.filter(is_open=True).count() == 1
     assert Alert.objects.get().group.incident_id == response.json()["incident"]
+    second = Incident.objects.get(pk=response.json()["incident"])
+    assert second.entries.filter(kind="alert").get().text == "Alerts from prod-alertmanager: 1 firing: HighErrorRate."
 
 
 def test_a_resolved_alert_never_seen_firing_is_stored_and_opens_nothing(sender):

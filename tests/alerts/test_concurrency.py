@@ -88,3 +88,31 @@ def test_declaring_from_an_alert_while_its_group_opens_one_gives_the_group_one_i
     group = AlertGroup.objects.get()
     assert group.incident == Incident.objects.get()
     assert Alert.objects.filter(group=group).count() == 2
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is otherwise frozen
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_delivery_that_waited_for_a_declaration_sees_its_incident(source, commander):
+    """Deterministic: the delivery is seen waiting on the group's lock before the declaration commits. (A join to
+    the incident under FOR UPDATE used to re-read the group without its new incident and open a second one.)"""
+    from django.db import transaction
+
+    from tests.workers import poll
+
+    services.alerts_receive(source=source, delivery=parse(am_payload(am_alert(severity="warning", fingerprint="w1"))))
+    warning = Alert.objects.select_related("source").get()
+    with ThreadPoolExecutor(max_workers=1) as pool, transaction.atomic():
+        AlertGroup.objects.select_for_update().get(pk=warning.group_id)  # hold the group, as a declaration does
+        delivery = pool.submit(_deliver, source, am_payload(am_alert(fingerprint="c1")), threading.Barrier(1))
+        poll(_waiting_on_a_lock, what="the delivery to wait for the group's lock")
+        declared = services.alert_declare_incident(alert=warning, by=commander, title="By hand",
+                                                   severity=Severity.objects.get(name="SEV3"))
+    receipt = delivery.result()
+    assert (receipt.incident, receipt.incident_opened) == (declared.pk, False)
+    assert Incident.objects.count() == 1
