@@ -49,6 +49,7 @@ test: $(STAMP) services chromium lint
 ## make bench: 10,000 incidents in PostgreSQL: page times under gunicorn, triage wall time, check cost (docs/performance.md).
 bench: $(STAMP) services
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/alerts.py
 
 ## make mutate: mutation testing of the safety rules, about 20 minutes; not part of make test (docs/testing.md).
 mutate: $(STAMP) services

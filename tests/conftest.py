@@ -54,6 +54,7 @@ def runbook(db):
     importlib.import_module("postmortems.migrations.0003_groups").grant(apps, None)
     importlib.import_module("people.migrations.0002_runbook_contacts_and_escalation").seed(apps, None)
     importlib.import_module("people.migrations.0003_groups").grant(apps, None)
+    importlib.import_module("alerts.migrations.0002_default_rules").seed(apps, None)
 
 
 def _person(username: str, group: str | None) -> User:

@@ -16,6 +16,7 @@ MAY_IMPORT = {
     "mitigations": {"warroom", "incidents", "targets", "mitigations"},
     "postmortems": {"warroom", "incidents", "postmortems"},
     "people": {"warroom", "incidents", "people"},
+    "alerts": {"warroom", "incidents", "alerts"},
 }
 # warroom/urls.py and the settings wire the apps together; that is their job.
 WIRING = {"warroom/urls.py", "warroom/settings.py", "warroom/celery.py"}

@@ -42,6 +42,9 @@ SCALE = {"action": "kubernetes.scale", "target": "prod-api", "params": {"replica
 ON_MITIGATION = {"pk": "incident", "mitigation_pk": "mitigation"}
 ON_ENTRY = {"pk": "incident", "entry_pk": "entry"}
 ON_PM = {"pk": "postmortem"}
+ALERTMANAGER = {"version": "4", "groupKey": "matrix", "status": "firing", "alerts": [
+    {"status": "firing", "labels": {"alertname": "Matrix", "severity": "critical"}, "annotations": {},
+     "startsAt": "2026-12-01T20:00:00Z", "fingerprint": "0123456789abcdef"}]}
 
 MATRIX: dict[str, list[Row]] = {
     # incidents: pages
@@ -131,6 +134,12 @@ MATRIX: dict[str, list[Row]] = {
     "postmortems-api:action-item": [Row("view", "get", kwargs={"pk": "published_item"}),
                                     Row("write", "patch", {"status": "done"}, kwargs={"pk": "item"})],
     "postmortems-api:action-item-list": [Row("view", "get")],
+    # alerts: pages for people; webhooks for sources, with their token only ("source": no person has it)
+    "alerts:list": [Row("view", "get")],
+    "alerts:declare": [Row("manage", "get", kwargs={"pk": "alert"}),
+                       Row("manage", "post", {"title": "From an alert", "severity": "SEV3"}, kwargs={"pk": "alert"})],
+    "alerts-api:alertmanager": [Row("source", "post", ALERTMANAGER)],
+    "alerts-api:grafana": [Row("source", "post", ALERTMANAGER)],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
@@ -178,6 +187,7 @@ def world(request, people, second_commander, make_incident):
     name = getattr(request.node, "callspec", None) and request.node.callspec.params.get("name", "")
     if name and (name.startswith("postmortems") or name.endswith("star")):  # only the rows that point at them
         objects |= _postmortem_world(incident, make_incident, people["commander"])
+    objects["alert"] = _recorded_alert().pk
     row = getattr(request.node, "callspec", None) and request.node.callspec.params.get("row")
     if row and row.cluster:
         from mitigations.models import ScaleLimits
@@ -210,11 +220,24 @@ def _postmortem_world(incident, make_incident, commander) -> dict:
 
 
 def _traces() -> tuple[int, ...]:
-    """What a write leaves behind: timeline lines, stars, post-mortems, their revisions and action items."""
+    """What a write leaves behind: timeline lines, stars, post-mortems, their revisions and action items, alerts."""
+    from alerts.models import Alert
     from incidents.models import Star
     from postmortems.models import ActionItem, PostMortem, Revision
 
-    return tuple(m.objects.count() for m in (Entry, Star, PostMortem, Revision, ActionItem))
+    return tuple(m.objects.count() for m in (Entry, Star, PostMortem, Revision, ActionItem, Alert))
+
+
+def _recorded_alert():
+    """An alert that opened no incident (a warning is only recorded), for "Declare from alert"."""
+    from alerts import services as alert_services
+    from alerts.payloads import parse
+
+    source, _ = alert_services.source_create(name="matrix-source", by=None)
+    body = {**ALERTMANAGER, "groupKey": "matrix-warning",
+            "alerts": [{**ALERTMANAGER["alerts"][0], "labels": {"alertname": "Quiet", "severity": "warning"}}]}
+    alert_services.alerts_receive(source=source, delivery=parse(body))
+    return source.alerts.get()
 
 
 def _url(name: str, row: Row, world: dict) -> str:
@@ -247,6 +270,10 @@ def test_permission_matrix(client, people, world, role, name, row):
     if row.needs in GRANTS[role]:
         assert response.status_code < 400, (role, url, response.status_code, response.content[:300])
         return
+    if row.needs == "source":  # a person's session is no source's token, whatever the person may do
+        assert response.status_code == 401, (role, url, response.status_code)
+        assert _traces() == traces, "a refused delivery left a trace"
+        return
     if role == "anonymous":
         if url.startswith("/api/"):
             assert response.status_code == 401
@@ -254,7 +281,25 @@ def test_permission_matrix(client, people, world, role, name, row):
             assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     else:
         assert response.status_code == 403, (role, url, response.status_code)
-    assert _traces() == traces, "a refused request left a trace (timeline, star, post-mortem, revision, action item)"
+    assert _traces() == traces, "a refused request left a trace (see _traces)"
+
+
+SOURCE_CASES = [(name, row) for name, row in CASES if row.needs == "source"]
+
+
+@pytest.mark.parametrize(("name", "row"), SOURCE_CASES, ids=[f"{row.method} {name}" for name, row in SOURCE_CASES])
+def test_sources_post_with_their_token(name, row, world):
+    """The positive side of the "source" rows: the source's own token is accepted (tests/alerts/test_tokens.py
+    has the rest: a wrong, rotated, inactive or missing token)."""
+    from rest_framework.test import APIClient
+
+    from alerts import services as alert_services
+
+    _, token = alert_services.source_create(name="matrix-token", by=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = getattr(client, row.method)(_url(name, row, world), row.payload, format="json")
+    assert response.status_code == 200, response.content[:300]
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "mitigations",
     "postmortems",
     "people",
+    "alerts",
 ]
 
 MIDDLEWARE = [
