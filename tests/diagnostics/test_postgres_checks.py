@@ -119,7 +119,7 @@ def test_locks_names_the_waiter_its_blocker_and_the_blockers_query(admin, scratc
         def ours_past_one_second():
             r = run("postgres.locks", pg(), critical_seconds=1)
             mine = row_for(r, "waiting pid", waiter.pid)
-            return r if mine is not None and cell(r, mine, "seconds") >= 1 else None
+            return r if mine is not None and cell(r, mine, "seconds") > 1 else None  # shown rounded to 0.1 s
 
         critical = poll(ours_past_one_second, what="the wait to pass one second")
         assert critical.verdict == CRITICAL
