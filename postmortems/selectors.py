@@ -30,6 +30,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, Concat
@@ -135,7 +136,8 @@ def _searched_postgresql(postmortems: QuerySet[PostMortem], q: str, sort: str) -
     query = SearchQuery(q, search_type="websearch", config=CONFIG)
     # What ts_headline reads: the prose sections and the service, in the template's order after the title.
     text = Concat("title", Value(". "), "summary", Value("\n"), "impact", Value("\n"), "root_cause",
-                  Value("\n"), "resolution", Value("\n"), "lessons_learned", Value("\n"), "service")
+                  Value("\n"), "resolution", Value("\n"), "lessons_learned", Value("\n"), "service",
+                  output_field=TextField())
     postmortems = (
         postmortems.filter(search_vector=query)
         .annotate(rank=SearchRank(F("search_vector"), query),
