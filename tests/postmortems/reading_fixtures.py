@@ -49,11 +49,12 @@ def make_postmortem(commander, sev):
             incident = resolved_incident(title=title, severity=sev[severity], commander=commander,
                                          declared_at=declared_at, duration=duration, service=service, n=n)
         fields = {name: sections.pop(name, "") for name in SECTIONS}
+        rendered = {f"{name}_html": sections.pop(f"{name}_html", _html(text)) for name, text in fields.items()}
         pm = PostMortem.objects.create(
             incident=incident, status=status, title=title, service=service, timeline=timeline or [],
             created_by=commander, updated_by=commander,
             published_at=timezone.now() if status == PostMortemStatus.PUBLISHED else None,
-            **fields, **{f"{name}_html": _html(text) for name, text in fields.items()}, **sections)
+            **fields, **rendered, **sections)
         for item in action_items or []:
             done = item.get("status") == ActionItemStatus.DONE
             ActionItem.objects.create(postmortem=pm, description=item["description"],
