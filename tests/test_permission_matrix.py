@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from incidents.models import Entry
 from mitigations import services as mitigation_services
 from tests.mitigations.conftest import API, NS, running_cluster
+from tests.postmortems.reading_fixtures import published_postmortem
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,11 @@ MATRIX: dict[str, list[Row]] = {
     "mitigations-api:approve": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:cancel": [Row("execute", "post", kwargs={"pk": "mitigation"}, cluster=True)],
     "mitigations-api:confirm": [Row("execute", "post", {"confirm": API}, kwargs={"pk": "scale"}, cluster=True)],
+    # postmortems: reading (viewers read published ones; unpublished ones are a 404 to them, in their own tests)
+    "postmortems:library": [Row("view", "get")],
+    "postmortems:detail": [Row("view", "get", kwargs={"pk": "published_postmortem"})],
+    "postmortems:export": [Row("view", "get", kwargs={"pk": "published_postmortem"})],
+    "postmortems-api:list": [Row("view", "get")],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
@@ -134,6 +140,7 @@ def world(request, people, second_commander, make_incident):
                "name": "SEV1",
                "run": Run.objects.create(incident=incident, check_name="postgres.connections", target=target).pk}
     objects |= {"mitigation": 999_999, "scale": 999_999}  # for the 405 checks, which never reach a view's body
+    objects["published_postmortem"] = published_postmortem(people["commander"]).pk
     row = getattr(request.node, "callspec", None) and request.node.callspec.params.get("row")
     if row and row.cluster:
         from mitigations.models import ScaleLimits
