@@ -36,7 +36,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _clock(at: str) -> str:
+def _clock(at: object) -> str:
     moment = parse_datetime(at) if isinstance(at, str) else None
     if moment is None:
         return "--:--"

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from functools import reduce
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
@@ -55,7 +57,6 @@ SORT_LABELS = {"": "Newest first (best match when searching)", "-date": "Newest 
 
 # ts_headline marks matches with these; the text is escaped, then they become <mark>…</mark> (see highlight()).
 START, STOP = "\x02", "\x03"
-HEADLINE_OPTIONS = {"max_words": 30, "min_words": 12, "max_fragments": 3, "fragment_delimiter": " … "}
 # The library's list does not need the sections' text (tens of KB each): only a search's excerpt reads them.
 SECTION_COLUMNS = [*SECTIONS, *(f"{name}_html" for name in SECTIONS), "timeline", "search_vector"]
 
@@ -63,15 +64,19 @@ SIMILAR = 3
 SIMILAR_WORDS = 40  # an incident's words that make its OR-query; enough for a title, a summary and a service
 WORD = re.compile(r"\w+")
 # Words too common to say two incidents are alike (SQLite's fallback; PostgreSQL drops its own stop words).
-COMMON = frozenset("a an and are as at be but by for from has have in into is it its no not of on or our that the "
-                   "their then there these this to was were will with".split())
+COMMON = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in", "into", "is", "it",
+    "its", "no", "not", "of", "on", "or", "our", "that", "the", "their", "then", "there", "these", "this", "to",
+    "was", "were", "will", "with",
+))
 
 
 def _is_postgresql(using: str) -> bool:
     return connections[using].vendor == "postgresql"
 
 
-def postmortems_visible(user, *, using: str = DEFAULT_DB_ALIAS) -> QuerySet[PostMortem]:
+def postmortems_visible(user: AbstractBaseUser | AnonymousUser, *,
+                        using: str = DEFAULT_DB_ALIAS) -> QuerySet[PostMortem]:
     """What a person may read: writers (Perm.WRITE_POSTMORTEM) every post-mortem, viewers the published ones."""
     postmortems = PostMortem.objects.using(using).with_incident()
     return postmortems if can(user, Perm.WRITE_POSTMORTEM) else postmortems.filter(status=PostMortemStatus.PUBLISHED)
@@ -90,7 +95,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def postmortems_library(
     *,
-    user,
+    user: AbstractBaseUser | AnonymousUser,
     q: str = "",
     severity: Severity | int | None = None,
     status: str = "",
@@ -142,7 +147,7 @@ def _searched_postgresql(postmortems: QuerySet[PostMortem], q: str, sort: str) -
         postmortems.filter(search_vector=query)
         .annotate(rank=SearchRank(F("search_vector"), query),
                   headline=SearchHeadline(text, query, config=CONFIG, start_sel=START, stop_sel=STOP,
-                                          **HEADLINE_OPTIONS))
+                                          max_words=30, min_words=12, max_fragments=3, fragment_delimiter=" … "))
         .defer(*SECTION_COLUMNS)
     )
     return postmortems.order_by(*SORTS[sort]) if sort else postmortems.order_by("-rank", "-incident__declared_at",
@@ -159,7 +164,7 @@ def _searched_sqlite(postmortems: QuerySet[PostMortem], q: str, sort: str) -> Qu
 
 def highlight(marked: str) -> SafeString:
     """ts_headline's text, escaped, with its START/STOP markers turned into <mark>: nothing else is markup."""
-    return mark_safe(  # noqa: S308 - escaped just above; only our own <mark> tags are added
+    return mark_safe(  # escaped just above; only our own <mark> tags are added
         html.escape(marked).replace(START, "<mark>").replace(STOP, "</mark>"))
 
 
@@ -172,7 +177,7 @@ def plain_excerpt(postmortem: PostMortem, q: str, width: int = 160) -> SafeStrin
             continue
         start, end = max(0, at - width // 2), min(len(text), at + len(needle) + width // 2)
         before, match, after = text[start:at], text[at:at + len(needle)], text[at + len(needle):end]
-        return mark_safe(  # noqa: S308 - every piece escaped
+        return mark_safe(  # every piece escaped
             ("… " if start else "") + html.escape(before) + "<mark>" + html.escape(match) + "</mark>"
             + html.escape(after) + (" …" if end < len(text) else ""))
     return mark_safe("")
@@ -183,11 +188,12 @@ def with_excerpts(postmortems: Iterable[PostMortem], q: str) -> list[PostMortem]
     rows = list(postmortems)
     for row in rows:
         if not q.strip():
-            row.excerpt = mark_safe("")
+            excerpt = mark_safe("")
         elif hasattr(row, "headline"):
-            row.excerpt = highlight(row.headline or "")
+            excerpt = highlight(row.headline or "")
         else:
-            row.excerpt = plain_excerpt(row, q)
+            excerpt = plain_excerpt(row, q)
+        row.excerpt = excerpt  # type: ignore[attr-defined]
     return rows
 
 

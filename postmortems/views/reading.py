@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -51,7 +52,7 @@ def library(request):
     form = LibraryFilterForm(request.GET or None)
     status = 200
     filters: dict = {}
-    postmortems = PostMortem.objects.none()
+    postmortems: QuerySet[PostMortem] = PostMortem.objects.none()
     if form.is_bound and not form.is_valid():
         status = 400
     else:
@@ -95,7 +96,7 @@ def detail(request, pk: int):
     today = timezone.localdate()
     items = list(postmortem.action_items.select_related("owner").order_by("due_date", "created_at", "pk"))
     for item in items:
-        item.overdue = item.is_overdue(today)
+        item.overdue = item.is_overdue(today)  # type: ignore[attr-defined]
     return render(request, "postmortems/detail.html", {
         "pm": postmortem,
         "incident": postmortem.incident,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from postmortems.models import PostMortemStatus
-from tests.postmortems.reading_fixtures import DAY, bulk_postmortems, make_postmortem  # noqa: F401
+from tests.postmortems.reading_fixtures import DAY, bulk_postmortems
 
 pytestmark = pytest.mark.django_db
 URL = "/api/postmortems/"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from incidents.models import Incident
 from postmortems.export import hours
 from postmortems.models import ActionItemStatus, PostMortemStatus
-from tests.postmortems.reading_fixtures import DAY, make_postmortem  # noqa: F401
+from tests.postmortems.reading_fixtures import DAY
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +55,8 @@ def export(client, pm) -> tuple[str, object]:
     return response.content.decode(), response
 
 
-def test_the_export_follows_the_runbook_template_heading_for_heading(as_commander, postmortem, settings):
-    text, response = export(as_commander, postmortem)
+def test_the_export_follows_the_runbook_template_heading_for_heading(as_commander, postmortem):
+    text, _ = export(as_commander, postmortem)
     lines = text.splitlines()
     assert RUNBOOK_TITLE.match(lines[0]).group("title") == "Checkout API timing out"
     assert [line for line in lines if line.startswith("## ")] == RUNBOOK_HEADINGS

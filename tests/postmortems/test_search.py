@@ -13,8 +13,7 @@ from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from incidents.models import Incident, Severity
 from postmortems import selectors
 from postmortems.models import ActionItem, PostMortem, PostMortemStatus
-from tests.postmortems.reading_fixtures import DAY, make_postmortem  # noqa: F401
-from tests.postmortems.reading_fixtures import resolved_incident as _resolved
+from tests.postmortems.reading_fixtures import DAY
 
 pytestmark = pytest.mark.django_db
 

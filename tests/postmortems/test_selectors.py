@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from incidents.models import Severity
 from postmortems import selectors
 from postmortems.models import ActionItemStatus, PostMortemStatus
-from tests.postmortems.reading_fixtures import DAY, make_postmortem  # noqa: F401
+from tests.postmortems.reading_fixtures import DAY
 
 pytestmark = pytest.mark.django_db
 ZONE = zoneinfo.ZoneInfo(settings.TIME_ZONE)

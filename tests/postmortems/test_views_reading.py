@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from incidents.models import Severity
 from postmortems.models import ActionItemStatus, PostMortemStatus
-from tests.postmortems.reading_fixtures import bulk_postmortems, make_postmortem  # noqa: F401
+from tests.postmortems.reading_fixtures import bulk_postmortems
 
 pytestmark = pytest.mark.django_db
 
