@@ -38,7 +38,10 @@ from psycopg.conninfo import conninfo_to_dict
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warroom_bench")
 HISTORY = "/incidents/history/?severity=SEV2&status=resolved&page=3"
-P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80}
+LIBRARY = "/postmortems/?page=3"
+SEARCH = "/postmortems/?q=connection+pool"  # one post-mortem in twenty is about it (bench/seed_postmortems.py)
+P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80, "post-mortems": 80, "post-mortem search": 80,
+                 "post-mortem metrics": 150}
 RSS_TARGET_MIB = 150
 STARTUP_SECONDS = 30
 BUSY_CPUS = 0.4  # a quiet machine shows 0.2–0.3: PostgreSQL answering the bench, and the kernel
@@ -243,7 +246,8 @@ def prepare(env: dict, password: str, reseed: bool) -> dict:
     seed_env = {**env, "BENCH_PASSWORD": password, "BENCH_RESEED": "1" if reseed else "0"}
     seeded = last_json(seed_env, "bench/seed.py")
     print(f"bench: {'seeded' if seeded['seeded'] else 'seed data already there,'} 10,000 resolved + 20 open "
-          f"incidents, {seeded['entries']:,} timeline entries ({seeded['seconds']} s)")
+          f"incidents, {seeded['entries']:,} timeline entries, {seeded['postmortems']:,} post-mortems "
+          f"({seeded['seconds']} s)")
     run(env, str(BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v", "0")
     return seeded
 
@@ -292,16 +296,30 @@ def measure_pages(args, server: subprocess.Popen, base: str, seeded: dict, passw
         "dashboard": ("/", 200),
         "incident page": (incident, 200),
         "history": (HISTORY, 200),
+        "post-mortems": (LIBRARY, 200),
+        "post-mortem search": (SEARCH, 200),
         "dashboard poll, idle": (live_url(browser, "/"), 204),
         "incident poll, idle": (live_url(browser, incident), 204),
         "healthz": ("/healthz", 200),
     }
+    metrics = metrics_url()
+    if browser.get(metrics).status == 404:
+        print(f"bench: {metrics} answers 404 (no metrics page in this tree): not timed")
+    else:
+        pages["post-mortem metrics"] = (metrics, 200)
     started, (machine, ours) = time.monotonic(), cpu_seconds(server.pid)
     results = measure(browser, pages, args.warmup, args.requests)
     machine_after, ours_after = cpu_seconds(server.pid)
     # Other processes busy during the run (PostgreSQL answering our queries included) make figures noisy.
     elsewhere = (machine_after - machine - (ours_after - ours)) / (time.monotonic() - started)
     return results, worker_rss(server.pid), elsewhere
+
+
+def metrics_url() -> str:
+    """The post-mortem metrics page over the last two years."""
+    today = time.strftime("%Y-%m-%d")
+    two_years_ago = time.strftime("%Y-%m-%d", time.localtime(time.time() - 730 * 86400))
+    return f"/postmortems/metrics/?from={two_years_ago}&to={today}"
 
 
 def machine() -> str:
