@@ -64,7 +64,8 @@ class PostMortemRowSerializer(serializers.ModelSerializer):
         return int(pm.duration.total_seconds()) if pm.duration is not None else None
 
     def get_headline(self, pm) -> str | None:
-        return str(pm.excerpt) if getattr(pm, "excerpt", "") else None
+        """The matching excerpt; the highlighted title when the words are in no section on their own."""
+        return str(getattr(pm, "excerpt", "") or getattr(pm, "title_html", None) or "") or None
 
     def get_url(self, pm) -> str:
         return self.context["request"].build_absolute_uri(reverse("postmortems:detail", kwargs={"pk": pm.pk}))
