@@ -59,6 +59,7 @@ class PostMortemRowSerializer(serializers.ModelSerializer):
         model = PostMortem
         fields = ["id", "url", "incident", "title", "status", "service", "severity", "declared_at", "resolved_at",
                   "duration_seconds", "open_action_items", "published_at", "updated_at", "headline"]
+        read_only_fields = fields
 
     def get_duration_seconds(self, pm) -> int | None:
         return int(pm.duration.total_seconds()) if pm.duration is not None else None
@@ -91,6 +92,6 @@ class PostMortemListView(generics.ListAPIView):
         return selectors.with_excerpts(page, self.search) if page is not None else None
 
     @extend_schema(parameters=[PostMortemFilterSerializer])
-    def list(self, request, *args, **kwargs):
+    def get(self, request, *args, **kwargs):
         """Post-mortems the caller may read (viewers: published ones), newest first or best match first."""
-        return super().list(request, *args, **kwargs)
+        return super().get(request, *args, **kwargs)
