@@ -14,6 +14,7 @@ import operator
 import re
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -32,6 +33,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -212,7 +214,8 @@ def with_excerpts(postmortems: Iterable[PostMortem], q: str) -> list[PostMortem]
         if not q.strip():
             excerpt = mark_safe("")
         elif hasattr(row, "headline"):
-            excerpt, title = highlight(row.headline or ""), highlight(row.title_headline or row.title)
+            excerpt = highlight(row.headline or "")
+            title = highlight(getattr(row, "title_headline", None) or row.title)
         else:
             excerpt = plain_excerpt(row, q)
         row.excerpt = excerpt  # type: ignore[attr-defined]
@@ -226,6 +229,13 @@ def root_cause_line(postmortem: PostMortem, length: int = 160) -> str:
     return Truncator(html.unescape(text)).chars(length)
 
 
+def published_token(*, using: str = DEFAULT_DB_ALIAS) -> str:
+    """Changes whenever a post-mortem is published, edited while published, or unpublished: one aggregate."""
+    found = (PostMortem.objects.using(using).filter(status=PostMortemStatus.PUBLISHED)
+             .aggregate(latest=Max("updated_at"), count=Count("pk")))
+    return f"{found['count']}:{found['latest'].isoformat() if found['latest'] else '-'}"
+
+
 def _words(incident: Incident) -> list[str]:
     seen: dict[str, None] = {}
     for word in WORD.findall(f"{incident.title} {incident.summary} {incident.service_affected}".lower()):
@@ -234,10 +244,23 @@ def _words(incident: Incident) -> list[str]:
     return list(seen)[:SIMILAR_WORDS]
 
 
+@dataclass(frozen=True)
+class Similar:
+    """A similar past incident, as the incident page's panel shows it (plain values: the panel caches them)."""
+
+    pk: int
+    title: str
+    service: str
+    severity: str
+    level: int
+    declared_at: dt.datetime
+    root_cause_line: str
+
+
 def similar_postmortems(*, incident: Incident, limit: int = SIMILAR,
-                        using: str = DEFAULT_DB_ALIAS) -> list[PostMortem]:
+                        using: str = DEFAULT_DB_ALIAS) -> list[Similar]:
     """The published post-mortems whose text best matches an incident's title, summary and service (one query),
-    best first, each with `root_cause_line`; never the incident's own."""
+    best first, each with its root cause in one line; never the incident's own."""
     words = _words(incident)
     if not words:
         return []
@@ -252,9 +275,9 @@ def similar_postmortems(*, incident: Incident, limit: int = SIMILAR,
                      .order_by("-rank", "-incident__declared_at", "-pk")[:limit])
     else:
         found = _similar_sqlite(published, incident, words, limit)
-    for postmortem in found:
-        postmortem.root_cause_line = root_cause_line(postmortem)
-    return found
+    return [Similar(pk=pm.pk, title=pm.title, service=pm.service, severity=pm.incident.severity.name,
+                    level=pm.incident.severity.level, declared_at=pm.incident.declared_at,
+                    root_cause_line=root_cause_line(pm)) for pm in found]
 
 
 def _similar_sqlite(published: QuerySet[PostMortem], incident: Incident, words: list[str],

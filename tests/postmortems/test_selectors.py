@@ -122,5 +122,4 @@ def test_similar_is_one_query(make_postmortem, make_incident):
     incident = make_incident(title="Checkout outage", service_affected="checkout-api")
     with CaptureQueriesContext(connection) as captured:
         found = selectors.similar_postmortems(incident=incident)
-        [(pm.incident.severity.name, pm.root_cause_line) for pm in found]
     assert len(found) == 3 and len(captured) == 1
