@@ -48,7 +48,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from incidents.models import Incident, Severity
-from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem, PostMortemStatus
+from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem, PostMortemStatus, Revision
 from postmortems.search import CONFIG
 from warroom.permissions import Perm, can
 
@@ -229,11 +229,11 @@ def root_cause_line(postmortem: PostMortem, length: int = 160) -> str:
     return Truncator(html.unescape(text)).chars(length)
 
 
-def published_token(*, using: str = DEFAULT_DB_ALIAS) -> str:
-    """Changes whenever a post-mortem is published, edited while published, or unpublished: one aggregate."""
-    found = (PostMortem.objects.using(using).filter(status=PostMortemStatus.PUBLISHED)
-             .aggregate(latest=Max("updated_at"), count=Count("pk")))
-    return f"{found['count']}:{found['latest'].isoformat() if found['latest'] else '-'}"
+def library_token(*, using: str = DEFAULT_DB_ALIAS) -> str:
+    """Changes whenever any post-mortem changes: every write of one (creation, edit, publication) adds a Revision
+    row, so the newest revision's id says it. One index-only lookup, whatever the number of post-mortems."""
+    latest = Revision.objects.using(using).aggregate(latest=Max("pk"))["latest"]
+    return str(latest or 0)
 
 
 def _words(incident: Incident) -> list[str]:

@@ -13,10 +13,11 @@ import html
 import pytest
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
+from django.db.models import Max
 from django.utils import timezone
 
 from incidents.models import Incident, Severity, Status
-from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem, PostMortemStatus
+from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem, PostMortemStatus, Revision
 from postmortems.search import CONFIG, search_vector_update
 
 DAY = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)
@@ -62,10 +63,18 @@ def make_postmortem(commander, sev):
                                       status=item.get("status", ActionItemStatus.OPEN),
                                       done_at=timezone.now() if done else None,
                                       created_by=commander, updated_by=commander)
+        record_revision(pm)
         search_vector_update(postmortem_id=pm.pk)
         return pm
 
     return make
+
+
+def record_revision(pm: PostMortem) -> Revision:
+    """What the writing services add on every write of a post-mortem (the similar panel's cache watches them)."""
+    number = (pm.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return Revision.objects.create(postmortem=pm, number=number, status=pm.status, content={"title": pm.title},
+                                   by=pm.updated_by)
 
 
 def bulk_postmortems(count: int, *, commander, severities: list[Severity], start: int = 0) -> None:
@@ -84,6 +93,8 @@ def bulk_postmortems(count: int, *, commander, severities: list[Severity], start
                    summary_html="<p>Requests timed out against the primary database.</p>",
                    root_cause="The connection pool was exhausted.", created_by=commander, updated_by=commander)
         for i, incident in enumerate(incidents, start))
+    Revision.objects.bulk_create(Revision(postmortem=pm, number=1, status=pm.status, content={}, by=commander)
+                                 for pm in pms)
     ActionItem.objects.bulk_create(
         ActionItem(postmortem=pm, description=f"Raise the pool limit {i}", owner=commander, created_by=commander,
                    updated_by=commander)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from incidents.models import Severity
 from postmortems.models import ActionItemStatus, PostMortem, PostMortemStatus
-from tests.postmortems.reading_fixtures import bulk_postmortems
+from tests.postmortems.reading_fixtures import bulk_postmortems, record_revision
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +201,8 @@ def test_the_panel_sees_a_newly_published_post_mortem_and_an_edited_incident(as_
                             status=PostMortemStatus.DRAFT)
     assert "Checkout database pool exhausted" not in as_commander.get(page).content.decode()
     PostMortem.objects.filter(pk=draft.pk).update(status=PostMortemStatus.PUBLISHED, updated_at=timezone.now())
+    draft.refresh_from_db()
+    record_revision(draft)
     assert "Checkout database pool exhausted" in as_commander.get(page).content.decode()
     make_postmortem("Search index rebuild failed", service="search")
     assert "Search index rebuild failed" not in as_commander.get(page).content.decode()
