@@ -68,8 +68,6 @@ def postmortem_markdown(postmortem: PostMortem, action_items: list[ActionItem]) 
         f"- Revenue impact: {postmortem.revenue_impact or 'unknown'}",
         f"- Downtime: {hours(postmortem.downtime) if postmortem.downtime is not None else 'none recorded'}",
     ]
-    if postmortem.service:
-        impact.append(f"- Service affected: {postmortem.service}")
     if postmortem.impact.strip():
         impact += ["", _section(postmortem.impact)]
     timeline = [f"- {_clock(row.get('at'))} - {_one_line(row.get('event', ''))}"
