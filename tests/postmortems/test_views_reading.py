@@ -105,7 +105,7 @@ def test_the_reading_page_has_every_section_in_the_runbooks_order(as_commander, 
                        "status": ActionItemStatus.DONE}])
     body = as_commander.get(f"/postmortems/{pm.pk}/").content.decode()
     order = ["Incident Post-Mortem: Checkout timeout", "Date", "Duration", "Severity", "Incident Commander",
-             "<h2>Summary", "SUMMARY", "<h2>Impact", "Users affected: 1200", "Revenue impact: $3,000", "IMPACT",
+             "<h2>Summary", "SUMMARY", "<h2>Impact", "Users affected: 1,200", "Revenue impact: $3,000", "IMPACT",
              "<h2>Timeline", "Incident detected", "<h2>Root Cause", "ROOTCAUSE", "<h2>Resolution", "RESOLUTION",
              "<h2>Action Items", "Late one", "<h2>Lessons Learned", "LESSONS"]
     positions = [body.index(text) for text in order]
