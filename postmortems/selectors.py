@@ -59,7 +59,7 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-duration": ("-duration", "-incident__declared_at", "-pk"),
     "duration": ("duration", "-incident__declared_at", "-pk"),
 }
-SORT_LABELS = {"": "Newest first (best match when searching)", "-date": "Newest first", "date": "Oldest first",
+SORT_LABELS = {"": "Best match, or newest", "-date": "Newest first", "date": "Oldest first",
                "-duration": "Longest first", "duration": "Shortest first"}
 
 # ts_headline marks matches with these; the text is escaped, then they become <mark>…</mark> (see highlight()).

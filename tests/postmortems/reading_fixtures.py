@@ -39,6 +39,11 @@ def resolved_incident(*, title: str, severity: Severity, commander, declared_at:
 
 @pytest.fixture
 def make_postmortem(commander, sev):
+    return postmortem_factory(commander, sev)
+
+
+def postmortem_factory(commander, sev):
+    """make(title, **fields): a post-mortem (published unless told) on a resolved incident of its own."""
     counter = iter(range(1, 1_000_000))
 
     def make(title: str = "Checkout API timing out", *, status: str = PostMortemStatus.PUBLISHED,
