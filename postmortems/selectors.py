@@ -84,9 +84,14 @@ def _is_postgresql(using: str) -> bool:
 
 def postmortems_visible(user: AbstractBaseUser | AnonymousUser, *,
                         using: str = DEFAULT_DB_ALIAS) -> QuerySet[PostMortem]:
-    """What a person may read: writers (Perm.WRITE_POSTMORTEM) every post-mortem, viewers the published ones."""
+    """What a person may read: writers (Perm.WRITE_POSTMORTEM) every post-mortem, viewers the published ones,
+    others none. (The same rule as h/pm-write's `PostMortemQuerySet.visible_to`: call that once both are in.)"""
     postmortems = PostMortem.objects.using(using).with_incident()
-    return postmortems if can(user, Perm.WRITE_POSTMORTEM) else postmortems.filter(status=PostMortemStatus.PUBLISHED)
+    if can(user, Perm.WRITE_POSTMORTEM):
+        return postmortems
+    if can(user, Perm.VIEW_INCIDENT):
+        return postmortems.filter(status=PostMortemStatus.PUBLISHED)
+    return postmortems.none()
 
 
 def open_action_items_count() -> Coalesce:

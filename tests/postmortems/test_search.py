@@ -184,6 +184,9 @@ def test_sqlite_search_combines_with_filters_and_visibility(sqlite):
     _sqlite_postmortem(sqlite, "Draft timeout", n=3, status=PostMortemStatus.DRAFT)
     writer = User.objects.db_manager(sqlite).get(username="writer")
     reader = User.objects.db_manager(sqlite).create(username="reader")
+    # Permissions are read from the default database: a reader there with the same id views incidents.
+    viewer = User.objects.create(pk=reader.pk, username="reader")
+    viewer.groups.add(Group.objects.get(name="viewer"))
     found = selectors.postmortems_library(user=writer, q="timeout", service="checkout-api", using=sqlite)
     assert {p.title for p in found} == {"Checkout timeout", "Draft timeout"}
     found = selectors.postmortems_library(user=reader, q="timeout", using=sqlite)
