@@ -11,6 +11,7 @@ the exit status says only whether the bench could run. See docs/performance.md.
 
 import argparse
 import contextlib
+import datetime as dt
 import html
 import http.cookiejar
 import os
@@ -40,8 +41,8 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0
 HISTORY = "/incidents/history/?severity=SEV2&status=resolved&page=3"
 LIBRARY = "/postmortems/?page=3"
 SEARCH = "/postmortems/?q=connection+pool"  # one post-mortem in twenty is about it (bench/seed_postmortems.py)
-P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80, "post-mortems": 80, "post-mortem search": 80,
-                 "post-mortem metrics": 150}
+P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80, "post-mortems": 80, "post-mortem search": 80}
+P95_TARGET_MS["metrics, two years"] = 150  # post-mortems: metrics (issue 9)
 RSS_TARGET_MIB = 150
 STARTUP_SECONDS = 30
 BUSY_CPUS = 0.4  # a quiet machine shows 0.2–0.3: PostgreSQL answering the bench, and the kernel
@@ -287,6 +288,11 @@ def serve_and_measure(args, tmp: Path) -> dict:
         log.close()
 
 
+def metrics_url(today: dt.date) -> str:
+    """The metrics page over the two years up to today: about 7,300 of the seeded incidents."""
+    return f"/postmortems/metrics/?from={today - dt.timedelta(days=730)}&to={today}"
+
+
 def measure_pages(args, server: subprocess.Popen, base: str, seeded: dict, password: str) -> tuple:
     """Latency and queries per page, then the workers' memory, then how busy the rest of the machine was."""
     browser = Browser(base)
@@ -298,28 +304,17 @@ def measure_pages(args, server: subprocess.Popen, base: str, seeded: dict, passw
         "history": (HISTORY, 200),
         "post-mortems": (LIBRARY, 200),
         "post-mortem search": (SEARCH, 200),
+        "metrics, two years": (metrics_url(dt.datetime.now(dt.UTC).date()), 200),
         "dashboard poll, idle": (live_url(browser, "/"), 204),
         "incident poll, idle": (live_url(browser, incident), 204),
         "healthz": ("/healthz", 200),
     }
-    metrics = metrics_url()
-    if browser.get(metrics).status == 404:
-        print(f"bench: {metrics} answers 404 (no metrics page in this tree): not timed")
-    else:
-        pages["post-mortem metrics"] = (metrics, 200)
     started, (machine, ours) = time.monotonic(), cpu_seconds(server.pid)
     results = measure(browser, pages, args.warmup, args.requests)
     machine_after, ours_after = cpu_seconds(server.pid)
     # Other processes busy during the run (PostgreSQL answering our queries included) make figures noisy.
     elsewhere = (machine_after - machine - (ours_after - ours)) / (time.monotonic() - started)
     return results, worker_rss(server.pid), elsewhere
-
-
-def metrics_url() -> str:
-    """The post-mortem metrics page over the last two years."""
-    today = time.strftime("%Y-%m-%d")
-    two_years_ago = time.strftime("%Y-%m-%d", time.localtime(time.time() - 730 * 86400))
-    return f"/postmortems/metrics/?from={two_years_ago}&to={today}"
 
 
 def machine() -> str:

@@ -2,14 +2,15 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 
 from incidents import selectors, services
 from incidents.announcement import announcement_text
-from incidents.models import Incident, Severity
+from incidents.models import Entry, Incident, Severity
 from incidents.serializers import (
     AnnouncementSerializer,
     EntrySerializer,
@@ -139,3 +140,17 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def announcement(self, request, pk=None):
         """The runbook's Slack announcement, ready to paste."""
         return Response({"text": announcement_text(self.get_object())})
+
+
+@extend_schema(methods=["POST", "DELETE"], request=None, responses=EntrySerializer)
+@api_view(["POST", "DELETE"])
+@permission_classes([api_permission(Perm.VIEW_INCIDENT, Perm.ADD_NOTE)])
+def entry_star(request, pk: int, entry_pk: int):
+    """POST stars a timeline line for the post-mortem, DELETE removes the star; each is itself put on the timeline.
+
+    Starring a starred line (or unstarring a plain one) changes nothing; allowed after resolution too.
+    """
+    entry = get_object_or_404(Entry.objects.select_related("incident"), pk=entry_pk, incident_id=pk)
+    service = services.entry_star if request.method == "POST" else services.entry_unstar
+    _call(service, entry=entry, by=request.user)
+    return Response(EntrySerializer(Entry.objects.for_timeline().get(pk=entry.pk)).data)

@@ -3,11 +3,17 @@
 An app registers in its AppConfig.ready(): a panel is a section of the incident
 page (a template and a function that builds its context); a demo seeder adds
 its own sample data when `manage.py demo` runs; an entry kind is a kind of
-timeline line it writes (incidents' own kinds are Entry.Kind).
+timeline line it writes (incidents' own kinds are Entry.Kind); a listener hears of
+an incident's lifecycle events (declared, severity changed, acknowledged, resolved)
+once the change is committed.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import transaction
 
 
 @dataclass(frozen=True)
@@ -39,3 +45,51 @@ def register_entry_kind(value: str, label: str) -> None:
 
 def panels_for(request, incident) -> list[dict]:
     return [{"template": p.template, **p.context(request, incident)} for p in PANELS]
+
+
+class Event(StrEnum):
+    """What services tell listeners about; the payload is an IncidentEvent."""
+
+    DECLARED = "declared"
+    SEVERITY_CHANGED = "severity_changed"  # old_severity_id → new_severity_id
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class IncidentEvent:
+    """Ids and values only, never model objects: a listener reads what it needs, after the commit."""
+
+    event: Event
+    incident_id: int
+    at: dt.datetime
+    by_id: int | None = None
+    old_severity_id: int | None = None
+    new_severity_id: int | None = None
+
+
+Listener = Callable[[IncidentEvent], None]
+LISTENERS: dict[Event, list[Listener]] = {event: [] for event in Event}
+
+
+def register_listener(event: Event, listener: Listener) -> None:
+    """Call listener(IncidentEvent) after each committed `event`; registering twice calls it once."""
+    if listener not in LISTENERS[event]:
+        LISTENERS[event].append(listener)
+
+
+def emit(payload: IncidentEvent) -> None:
+    """For incidents.services: run each listener once the current transaction commits (at once outside one).
+
+    A listener that fails is logged and skipped (robust on_commit): the change it heard of is already saved,
+    and neither the other listeners nor the page that made the change should fail because of it."""
+    for listener in LISTENERS[payload.event]:
+        transaction.on_commit(_bound(listener, payload), robust=True)
+
+
+def _bound(listener: Listener, payload: IncidentEvent) -> Callable[[], None]:
+    def call() -> None:
+        listener(payload)
+
+    call.__qualname__ = getattr(listener, "__qualname__", repr(listener))  # Django's log of a failure names it
+    return call

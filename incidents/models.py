@@ -185,7 +185,11 @@ class Incident(models.Model):
 
 class EntryQuerySet(models.QuerySet):
     def for_timeline(self):
-        return self.select_related("author").order_by("created_at", "pk")
+        # The star rides along in the same query (a reverse one-to-one): no query per line.
+        return self.select_related("author", "star", "star__by").order_by("created_at", "pk")
+
+    def starred(self):
+        return self.filter(star__isnull=False)
 
 
 def entry_kinds() -> list[tuple[str, str]]:
@@ -204,6 +208,8 @@ class Entry(models.Model):
         EDITED = "edited", "Details edited"
         NOTE = "note", "Note"
         SLA_BREACHED = "sla_breached", "Response SLA breached"
+        STARRED = "starred", "Starred"
+        UNSTARRED = "unstarred", "Star removed"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
     # Incidents' own kinds and those other apps register (incidents.extensions): a callable, so that
@@ -235,3 +241,17 @@ class Entry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Timeline entries are append-only")
+
+
+class Star(models.Model):
+    """A responder's mark on a timeline line worth the post-mortem: one per entry, recorded on the timeline itself."""
+
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="star")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"★ {self.entry}"

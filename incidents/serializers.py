@@ -111,10 +111,12 @@ class RoleSerializer(serializers.Serializer):
 
 class EntrySerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", default=None)
+    starred_by = serializers.CharField(source="star.by.username", default=None,
+                                       help_text="Who starred this line for the post-mortem, if anyone")
 
     class Meta:
         model = Entry
-        fields = ["id", "kind", "text", "author", "created_at", "data"]
+        fields = ["id", "kind", "text", "author", "created_at", "data", "starred_by"]
         read_only_fields = fields
 
 

@@ -17,10 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
-from incidents.models import Entry, Incident, Role, Severity, Source, Status, entry_kinds
+from incidents.extensions import Event, IncidentEvent, emit
+from incidents.models import Entry, Incident, Role, Severity, Source, Star, Status, entry_kinds
 from incidents.sla import response_due
 from warroom import durations
-from warroom.permissions import Perm, can
+from warroom.permissions import Perm, can, require
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -70,6 +71,10 @@ def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by: 
 
 def _display(user: User | None) -> str:
     return f"@{user.get_username()}" if user else "nobody"
+
+
+def _id(user: User | None) -> int | None:
+    return user.pk if user else None
 
 
 def _war_room_base(moment: dt.datetime) -> str:
@@ -157,6 +162,7 @@ def incident_declare(
         f"War room {incident.war_room}; acknowledge by {due:%Y-%m-%d %H:%M %Z}.",
         data={"severity": severity.name, "source": source},
     )
+    emit(IncidentEvent(Event.DECLARED, incident.pk, now, _id(by)))
     if acknowledge:
         incident = incident_acknowledge(incident=incident, by=by, at=now)
     return incident
@@ -184,6 +190,7 @@ def incident_acknowledge(*, incident: Incident, by: User | None, at: dt.datetime
         text += f" {_display(by)} took command."
     _record(incident, fields, kind=Entry.Kind.ACKNOWLEDGED, text=text, by=by, at=now,
             data={"late_seconds": max(0, int(late.total_seconds()))})
+    emit(IncidentEvent(Event.ACKNOWLEDGED, incident.pk, now, _id(by)))
     return incident
 
 
@@ -222,6 +229,8 @@ def incident_transition(
         text += f" {'Override' if 'override' in data else 'Reason'}: {reason}"
         data["reason"] = reason
     _record(incident, ["status", STEP_FIELD[to]], kind=Entry.Kind.STATUS, text=text, by=by, data=data, at=now)
+    if to == Status.RESOLVED:
+        emit(IncidentEvent(Event.RESOLVED, incident.pk, now, _id(by)))
     return incident
 
 
@@ -249,6 +258,8 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by: User
         text += f" Reason: {reason.strip()}"
     _record(incident, fields, kind=Entry.Kind.SEVERITY, text=text, by=by,
             data={"from": old.name, "to": severity.name, "reason": reason.strip()})
+    emit(IncidentEvent(Event.SEVERITY_CHANGED, incident.pk, incident.updated_at, _id(by),
+                       old_severity_id=old.pk, new_severity_id=severity.pk))
     return incident
 
 
@@ -330,6 +341,48 @@ def timeline_record(*, incident: Incident, kind: str, text: str, by: User | None
     if kind not in dict(entry_kinds()):  # a typo'd or unregistered kind would show raw on every page
         raise ValueError(f"Unknown timeline entry kind {kind!r}: register it in incidents.extensions")
     return _record(_lock(incident), [], kind=kind, text=text, by=by, data=data)
+
+
+STAR_KINDS = (Entry.Kind.STARRED, Entry.Kind.UNSTARRED)
+
+
+def _quote(entry: Entry) -> str:
+    text = " ".join(entry.text.split())
+    return f"“{text[:80]}{'…' if len(text) > 80 else ''}”"
+
+
+@transaction.atomic
+def entry_star(*, entry: Entry, by: User) -> Star:
+    """Mark a line for the post-mortem. Allowed after resolution too: that is when post-mortems are written.
+
+    Starring a starred line changes nothing (a double click); the star's own lines cannot be starred.
+    """
+    require(by, Perm.ADD_NOTE)
+    if entry.kind in STAR_KINDS:
+        raise TransitionError("This line records a star; star the line it points at instead.")
+    incident = _lock(entry.incident)  # two people starring at once: the second sees the first's star
+    existing = Star.objects.filter(entry=entry).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    star = Star.objects.create(entry=entry, by=by, created_at=now)
+    _record(incident, [], kind=Entry.Kind.STARRED, by=by, at=now, data={"entry": entry.pk},
+            text=f"{_display(by)} starred {entry.get_kind_display().lower()} {_quote(entry)} for the post-mortem.")
+    return star
+
+
+@transaction.atomic
+def entry_unstar(*, entry: Entry, by: User) -> None:
+    """Take a star off (anyone who may star may unstar); a line without one is left as it is."""
+    require(by, Perm.ADD_NOTE)
+    incident = _lock(entry.incident)
+    star = Star.objects.filter(entry=entry).select_related("by").first()
+    if star is None:
+        return
+    starred_by = star.by
+    star.delete()
+    _record(incident, [], kind=Entry.Kind.UNSTARRED, by=by, data={"entry": entry.pk, "starred_by": starred_by.username},
+            text=f"{_display(by)} removed {_display(starred_by)}'s star from {_quote(entry)}.")
 
 
 def incident_touch(*, incident_id: int) -> None:

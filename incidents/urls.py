@@ -16,4 +16,5 @@ urlpatterns = [
     path("incidents/<int:pk>/roles/", views.assign_role, name="roles"),
     path("incidents/<int:pk>/details/", views.edit_details, name="details"),
     path("incidents/<int:pk>/timeline/", views.add_note, name="timeline"),
+    path("incidents/<int:pk>/entries/<int:entry_pk>/star/", views.star, name="star"),
 ]

@@ -220,3 +220,19 @@ def edit_details(request, pk: int):
 @require_POST
 def add_note(request, pk: int):
     return _form_action(request, pk, NoteForm, services.timeline_note, Perm.ADD_NOTE)
+
+
+@require_POST
+def star(request, pk: int, entry_pk: int):
+    """Star (action=star) or unstar (action=unstar) a timeline line; allowed after resolution too."""
+    incident = _incident(request, pk, Perm.ADD_NOTE)
+    entry = get_object_or_404(incident.entries.select_related("incident"), pk=entry_pk)
+    action = request.POST.get("action", "")
+    if action not in ("star", "unstar"):
+        return after_action(request, incident, error="Say action=star or action=unstar.", status=400)
+    service = services.entry_star if action == "star" else services.entry_unstar
+    try:
+        service(entry=entry, by=request.user)
+    except services.TransitionError as exc:
+        return after_action(request, incident, error=str(exc), status=409)
+    return after_action(request, incident)

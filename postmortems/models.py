@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from incidents.models import Incident
+from warroom.permissions import Perm, can
 
 # The runbook template's prose sections, in its order; each is `name` (Markdown) and `name_html` (rendered).
 SECTIONS: dict[str, str] = {
@@ -35,6 +36,14 @@ class PostMortemQuerySet(models.QuerySet):
 
     def with_incident(self):
         return self.select_related("incident", "incident__severity", "incident__commander")
+
+    def visible_to(self, user):
+        """Writers see every post-mortem; people who only view incidents see the published ones."""
+        if can(user, Perm.WRITE_POSTMORTEM):
+            return self
+        if can(user, Perm.VIEW_INCIDENT):
+            return self.published()
+        return self.none()
 
 
 class PostMortem(models.Model):
@@ -121,6 +130,17 @@ class ActionItemQuerySet(models.QuerySet):
 
     def oldest_due_first(self):
         return self.order_by(models.F("due_date").asc(nulls_last=True), "created_at", "pk")
+
+    def visible_to(self, user):
+        """An action item is seen by whoever may see its post-mortem."""
+        if can(user, Perm.WRITE_POSTMORTEM):
+            return self
+        if can(user, Perm.VIEW_INCIDENT):
+            return self.filter(postmortem__status=PostMortemStatus.PUBLISHED)
+        return self.none()
+
+    def for_lists(self):
+        return self.select_related("owner", "postmortem", "postmortem__incident", "postmortem__incident__severity")
 
 
 class ActionItem(models.Model):

@@ -50,7 +50,6 @@ from django.utils.text import Truncator
 from incidents.models import Incident, Severity
 from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem, PostMortemStatus, Revision
 from postmortems.search import CONFIG
-from warroom.permissions import Perm, can
 
 # How the library sorts: newest first unless asked; when searching, best match first unless asked.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -84,14 +83,9 @@ def _is_postgresql(using: str) -> bool:
 
 def postmortems_visible(user: AbstractBaseUser | AnonymousUser, *,
                         using: str = DEFAULT_DB_ALIAS) -> QuerySet[PostMortem]:
-    """What a person may read: writers (Perm.WRITE_POSTMORTEM) every post-mortem, viewers the published ones,
-    others none. (The same rule as h/pm-write's `PostMortemQuerySet.visible_to`: call that once both are in.)"""
-    postmortems = PostMortem.objects.using(using).with_incident()
-    if can(user, Perm.WRITE_POSTMORTEM):
-        return postmortems
-    if can(user, Perm.VIEW_INCIDENT):
-        return postmortems.filter(status=PostMortemStatus.PUBLISHED)
-    return postmortems.none()
+    """What a person may read (`PostMortemQuerySet.visible_to`): writers every post-mortem, viewers the
+    published ones, others none; with the incident, its severity and commander joined."""
+    return PostMortem.objects.using(using).with_incident().visible_to(user)
 
 
 def open_action_items_count() -> Coalesce:

@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 from incidents import services
 from incidents.models import Severity
 
+pytest_plugins = ["tests.people.notify_fixtures"]  # the notification tests' servers, worker and directory
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -43,6 +45,8 @@ def runbook(db):
     importlib.import_module("diagnostics.migrations.0002_run_check_permission").grant(apps, None)
     importlib.import_module("mitigations.migrations.0002_groups").grant(apps, None)
     importlib.import_module("postmortems.migrations.0003_groups").grant(apps, None)
+    importlib.import_module("people.migrations.0002_runbook_contacts_and_escalation").seed(apps, None)
+    importlib.import_module("people.migrations.0003_groups").grant(apps, None)
 
 
 def _person(username: str, group: str | None) -> User:

@@ -15,6 +15,7 @@ MAY_IMPORT = {
     "diagnostics": {"warroom", "incidents", "targets", "diagnostics"},
     "mitigations": {"warroom", "incidents", "targets", "mitigations"},
     "postmortems": {"warroom", "incidents", "postmortems"},
+    "people": {"warroom", "incidents", "people"},
 }
 # warroom/urls.py and the settings wire the apps together; that is their job.
 WIRING = {"warroom/urls.py", "warroom/settings.py", "warroom/celery.py"}

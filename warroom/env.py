@@ -162,3 +162,12 @@ def env_proxy_header(name: str) -> tuple[str, str] | None:
     if not all(part.isalnum() for part in value.split("-")):
         raise ImproperlyConfigured(f"{name}={value!r} is not a header name such as X-Forwarded-Proto")
     return ("HTTP_" + value.upper().replace("-", "_"), "https")
+
+
+def env_url(name: str, default: str) -> str:
+    """An http(s) URL, or empty for none."""
+    value = (env_str(name, default) or "").strip()
+    if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+        # Not the value itself: a webhook URL carries its token.
+        raise ImproperlyConfigured(f"{name} is not an http:// or https:// URL")
+    return value

@@ -28,6 +28,7 @@ class Perm(Enum):
     EXECUTE_MITIGATION = ("mitigations.execute_mitigation", "Only commanders approve, execute and cancel mitigations.")
     WRITE_POSTMORTEM = ("postmortems.write_postmortem",
                         "Your role cannot write post-mortems. Ask a responder or commander.")
+    VIEW_CONTACTS = ("people.view_contacts", "Your role cannot see contacts. Ask a commander.")
 
     def __init__(self, codename: str, refusal: str):
         self.codename = codename  # "app_label.codename", as user.has_perm takes it

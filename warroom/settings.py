@@ -16,6 +16,7 @@ from warroom.env import (
     env_proxy_header,
     env_str,
     env_timezone,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "diagnostics",
     "mitigations",
     "postmortems",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +177,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Status",
         "RunStatusEnum": "diagnostics.models.Run.Status",
         "MitigationStatusEnum": "mitigations.models.Mitigation.Status",
+        "PostMortemStatusEnum": "postmortems.models.PostMortemStatus",  # writing (h/pm-write)
+        "ActionItemStatusEnum": "postmortems.models.ActionItemStatus",
     },
 }
 
@@ -203,6 +207,8 @@ CELERY_BEAT_SCHEDULE = {
     "sla-breaches": {"task": "incidents.tasks.record_sla_breaches", "schedule": timedelta(seconds=30)},
     "reap-runs": {"task": "diagnostics.tasks.reap_runs", "schedule": timedelta(seconds=30)},
     "reap-mitigations": {"task": "mitigations.tasks.reap_mitigations", "schedule": timedelta(seconds=60)},
+    "escalate": {"task": "people.tasks.escalate", "schedule": timedelta(seconds=30)},
+    "reap-notifications": {"task": "people.tasks.reap_notifications", "schedule": timedelta(seconds=60)},
 }
 
 # --- Diagnostics ---------------------------------------------------------------------------------
@@ -226,3 +232,30 @@ MITIGATION_ROLLOUT_SECONDS = env_int("WARROOM_ROLLOUT_SECONDS", 300, minimum=10)
 MITIGATION_QUEUE_TIMEOUT = env_int("WARROOM_MITIGATION_QUEUE_TIMEOUT", 300, minimum=30)
 # The runbook's "Scale database (Contact DBA team)": who to call, shown instead of an action.
 DBA_CONTACT = env_str("WARROOM_DBA_CONTACT", "the DBA team (@dba)")
+
+# --- Notifications and escalation (README: Notifications) ----------------------------------------
+# Links in messages point here: the address people open Warroom at, e.g. https://warroom.example.com
+BASE_URL = env_url("WARROOM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Email through Django's SMTP backend; no EMAIL_HOST, no email.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "warroom@localhost")
+# A Slack incoming webhook (its URL is its secret), and a generic webhook signed with HMAC-SHA256.
+SLACK_WEBHOOK_URL = env_url("WARROOM_SLACK_WEBHOOK_URL", "")
+NOTIFY_WEBHOOK_URL = env_url("WARROOM_NOTIFY_WEBHOOK_URL", "")
+NOTIFY_WEBHOOK_SECRET = env_str("WARROOM_NOTIFY_WEBHOOK_SECRET", "")
+if NOTIFY_WEBHOOK_URL and len(NOTIFY_WEBHOOK_SECRET) < 16:
+    raise ImproperlyConfigured("WARROOM_NOTIFY_WEBHOOK_SECRET (at least 16 characters) must be set with "
+                               "WARROOM_NOTIFY_WEBHOOK_URL: receivers check the signature made with it")
+# Each send's timeout; transient failures are retried this many times, waiting 1×, 2×, 4× … this many seconds.
+NOTIFY_TIMEOUT = env_int("WARROOM_NOTIFY_TIMEOUT", 10, minimum=1)
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT
+NOTIFY_MAX_RETRIES = env_int("WARROOM_NOTIFY_MAX_RETRIES", 3, minimum=0)
+NOTIFY_RETRY_BACKOFF = env_int("WARROOM_NOTIFY_RETRY_BACKOFF", 2, minimum=1)
+# The Celery queue sends go to (a worker must consume it: `celery worker -Q celery,<name>`).
+NOTIFY_QUEUE = env_str("WARROOM_NOTIFY_QUEUE", "celery")
+# A notification no worker has taken by then ends as failed, saying so.
+NOTIFY_QUEUE_TIMEOUT = env_int("WARROOM_NOTIFY_QUEUE_TIMEOUT", 300, minimum=30)

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
@@ -81,14 +80,6 @@ def _postmortem(request, pk: int) -> PostMortem:
     return postmortem
 
 
-def _url(name: str, pk: int) -> str:
-    """A link to another helper's page when it exists (edit, revisions); none otherwise."""
-    try:
-        return reverse(name, kwargs={"pk": pk})
-    except NoReverseMatch:
-        return ""
-
-
 @require_GET
 def detail(request, pk: int):
     postmortem = _postmortem(request, pk)
@@ -103,8 +94,7 @@ def detail(request, pk: int):
         "timeline": [{"at": parse_datetime(row.get("at") or ""), "event": row.get("event", "")}
                      for row in postmortem.timeline if isinstance(row, dict)],
         "action_items": items,
-        "edit_url": _url("postmortems:edit", pk) if can_write else "",
-        "revisions_url": _url("postmortems:revisions", pk),
+        "can_write": can_write,
     })
 
 

@@ -10,8 +10,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_plugins_register_their_kinds_with_labels():
-    assert ENTRY_KINDS == {"check": "Check", "mitigation": "Mitigation"}
-    assert {"check", "mitigation"}.isdisjoint(Entry.Kind.values)  # incidents names none of its plug-ins' kinds
+    assert ENTRY_KINDS == {"check": "Check", "mitigation": "Mitigation", "notification": "Notification",
+                           "postmortem": "Post-mortem"}
+    # incidents names none of its plug-ins' kinds
+    assert {"check", "mitigation", "notification", "postmortem"}.isdisjoint(Entry.Kind.values)
     assert ("note", "Note") in entry_kinds()
 
 

@@ -49,8 +49,9 @@ def test_incident_page_query_count_is_constant(logged_in, make_incident, command
     many = grow(make_incident, commander, incidents=200, entries=50)
     assert many.entries.count() == 52  # declared, acknowledged and 50 notes
     # incident, timeline, severities, users, permissions, session, and the diagnostics, mitigations and
-    # post-mortems' similar incidents panels (two queries on a first visit, one once its answer is cached)
-    assert queries(logged_in, f"/incidents/{many.pk}/") == small <= 14
+    # notifications panels, and the post-mortems' similar incidents panel (two queries on a first visit, one
+    # once its answer is cached)
+    assert queries(logged_in, f"/incidents/{many.pk}/") == small <= 15
 
 
 def test_history_query_count_is_constant(logged_in, make_incident, commander):
@@ -76,3 +77,15 @@ def test_api_list_query_count_is_constant(logged_in, make_incident, commander):
     small = queries(logged_in, "/api/incidents/")
     grow(make_incident, commander, incidents=100, entries=5)
     assert queries(logged_in, "/api/incidents/") == small
+
+
+def test_stars_add_no_query_per_timeline_line(logged_in, make_incident, commander):
+    from incidents.services import entry_star
+
+    few = grow(make_incident, commander, incidents=1, entries=2)
+    entry_star(entry=few.entries.get(kind=Entry.Kind.ACKNOWLEDGED), by=commander)
+    small = queries(logged_in, f"/incidents/{few.pk}/")
+    many = grow(make_incident, commander, incidents=1, entries=50)
+    for entry in many.entries.filter(kind=Entry.Kind.NOTE)[:20]:
+        entry_star(entry=entry, by=commander)
+    assert queries(logged_in, f"/incidents/{many.pk}/") == small
