@@ -109,10 +109,3 @@ def bulk_postmortems(count: int, *, commander, severities: list[Severity], start
             SearchVector("title", weight="A", config=CONFIG) + SearchVector("root_cause", weight="B", config=CONFIG)
             + SearchVector("summary", weight="C", config=CONFIG)))
 
-
-def published_postmortem(commander) -> PostMortem:
-    """One published post-mortem on a resolved incident (the permission matrix's reading rows)."""
-    incident = resolved_incident(title="Matrix incident", severity=Severity.objects.get(name="SEV3"),
-                                 commander=commander, declared_at=DAY, duration=dt.timedelta(hours=1), n=999)
-    return PostMortem.objects.create(incident=incident, status=PostMortemStatus.PUBLISHED, title="Matrix",
-                                     created_by=commander, updated_by=commander, published_at=DAY)
