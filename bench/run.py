@@ -39,7 +39,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/warroom_bench")
 HISTORY = "/incidents/history/?severity=SEV2&status=resolved&page=3"
-P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80}
+LIBRARY = "/postmortems/?page=3"
+SEARCH = "/postmortems/?q=connection+pool"  # one post-mortem in twenty is about it (bench/seed_postmortems.py)
+P95_TARGET_MS = {"dashboard": 50, "incident page": 80, "history": 80, "post-mortems": 80, "post-mortem search": 80}
 P95_TARGET_MS["metrics, two years"] = 150  # post-mortems: metrics (issue 9)
 RSS_TARGET_MIB = 150
 STARTUP_SECONDS = 30
@@ -245,7 +247,8 @@ def prepare(env: dict, password: str, reseed: bool) -> dict:
     seed_env = {**env, "BENCH_PASSWORD": password, "BENCH_RESEED": "1" if reseed else "0"}
     seeded = last_json(seed_env, "bench/seed.py")
     print(f"bench: {'seeded' if seeded['seeded'] else 'seed data already there,'} 10,000 resolved + 20 open "
-          f"incidents, {seeded['entries']:,} timeline entries ({seeded['seconds']} s)")
+          f"incidents, {seeded['entries']:,} timeline entries, {seeded['postmortems']:,} post-mortems "
+          f"({seeded['seconds']} s)")
     run(env, str(BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v", "0")
     return seeded
 
@@ -299,6 +302,8 @@ def measure_pages(args, server: subprocess.Popen, base: str, seeded: dict, passw
         "dashboard": ("/", 200),
         "incident page": (incident, 200),
         "history": (HISTORY, 200),
+        "post-mortems": (LIBRARY, 200),
+        "post-mortem search": (SEARCH, 200),
         "metrics, two years": (metrics_url(dt.datetime.now(dt.UTC).date()), 200),
         "dashboard poll, idle": (live_url(browser, "/"), 204),
         "incident poll, idle": (live_url(browser, incident), 204),

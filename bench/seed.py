@@ -1,4 +1,5 @@
-"""Fill the bench database: 10,000 resolved incidents × 20 timeline entries, plus 20 open ones.
+"""Fill the bench database: 10,000 resolved incidents × 20 timeline entries, plus 20 open ones, and 2,000
+post-mortems on the past ones (bench/seed_postmortems.py).
 
 Run by bench/run.py as a child process with DATABASE_URL pointing at the bench
 database and BENCH_PASSWORD set. It writes rows directly (bulk_create for
@@ -59,8 +60,11 @@ def main() -> None:
     django.setup()
     from django.db import connection
     from django.db.models import Count
+    from seed_postmortems import COUNT as POSTMORTEMS
+    from seed_postmortems import seed_postmortems
 
     from incidents.models import Entry, Incident
+    from postmortems.models import PostMortem
 
     started = time.perf_counter()
     people = ensure_people(os.environ["BENCH_PASSWORD"])
@@ -77,8 +81,18 @@ def main() -> None:
             # Fresh statistics and visibility map, as autovacuum would leave a long-lived database.
             cursor.execute("VACUUM ANALYZE incidents_incident")
             cursor.execute("VACUUM ANALYZE incidents_entry")
+    postmortems_seeded = seeded or PostMortem.objects.count() != POSTMORTEMS
+    if postmortems_seeded:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE postmortems_actionitem, postmortems_revision, postmortems_postmortem "
+                           "RESTART IDENTITY CASCADE")
+        seed_postmortems(people)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE postmortems_postmortem")
+            cursor.execute("VACUUM ANALYZE postmortems_actionitem")
     long_one = Incident.objects.open().annotate(n=Count("entries")).order_by("-n", "pk").first()
-    print(json.dumps({"seeded": seeded, "seconds": round(time.perf_counter() - started, 1),
+    print(json.dumps({"seeded": seeded or postmortems_seeded, "postmortems": PostMortem.objects.count(),
+                      "seconds": round(time.perf_counter() - started, 1),
                       "incident": long_one.pk, "entries": expected, "username": "bench"}))
 
 

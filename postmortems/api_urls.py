@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems.api import metrics, writing
+from postmortems.api import metrics, reading, writing
 
 app_name = "postmortems-api"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("postmortems/<int:pk>/action-items/", writing.postmortem_action_items, name="action-items"),
     path("action-items/", writing.action_items, name="action-item-list"),
     path("action-items/<int:pk>/", writing.action_item_detail, name="action-item"),
+    # reading (h/pm-read)
+    path("postmortems/", reading.PostMortemListView.as_view(), name="list"),
 ]

@@ -19,6 +19,7 @@ def search_vector_update(*, postmortem_id: int) -> None:
         + SearchVector("summary", weight="C", config=CONFIG)
         + SearchVector("service", "impact", "resolution", "lessons_learned", weight="D", config=CONFIG)
         + SearchVector(Value(_action_items_text(postmortem_id)), weight="D", config=CONFIG)
+        + SearchVector(Value(_timeline_text(postmortem_id)), weight="D", config=CONFIG)
     )
     PostMortem.objects.filter(pk=postmortem_id).update(search_vector=vector)
 
@@ -27,3 +28,13 @@ def _action_items_text(postmortem_id: int) -> str:
     from postmortems.models import ActionItem
 
     return "\n".join(ActionItem.objects.filter(postmortem_id=postmortem_id).values_list("description", flat=True))
+
+
+def _timeline_text(postmortem_id: int) -> str:
+    """The Timeline table's events, one a line (the rows are JSON: {"at", "event", "entry"})."""
+    rows = PostMortem.objects.filter(pk=postmortem_id).values_list("timeline", flat=True).first() or []
+    return timeline_text(rows)
+
+
+def timeline_text(rows: list) -> str:
+    return "\n".join(str(row.get("event", "")) for row in rows if isinstance(row, dict))

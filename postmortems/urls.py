@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems.views import metrics, writing
+from postmortems.views import metrics, reading, writing
 
 app_name = "postmortems"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
     path("postmortems/<int:pk>/revisions/<int:number>/", writing.revision, name="revision"),
     path("action-items/mine/", writing.my_action_items, name="my_action_items"),
     path("action-items/", writing.open_action_items, name="action_items"),
-    # placeholder until reading (h/pm-read) lands: the lead replaces it with reading.detail
-    path("postmortems/<int:pk>/", writing.detail_placeholder, name="detail"),
+    # reading (h/pm-read)
+    path("postmortems/", reading.library, name="library"),
+    path("postmortems/<int:pk>/", reading.detail, name="detail"),
+    path("postmortems/<int:pk>/export.md", reading.export_markdown, name="export"),
 ]

@@ -124,7 +124,6 @@ MATRIX: dict[str, list[Row]] = {
     "postmortems:revision": [Row("write", "get", kwargs={"pk": "postmortem", "number": "number"})],
     "postmortems:my_action_items": [Row("view", "get")],
     "postmortems:action_items": [Row("view", "get")],
-    "postmortems:detail": [Row("view", "get", kwargs={"pk": "published"})],  # pm-write's placeholder; pm-read's page
     "postmortems-api:incident-postmortem": [Row("view", "get", kwargs={"pk": "published_incident"}),
                                             Row("write", "post", kwargs={"pk": "resolved"})],
     "postmortems-api:detail": [Row("view", "get", kwargs={"pk": "published"}),
@@ -140,6 +139,11 @@ MATRIX: dict[str, list[Row]] = {
                        Row("manage", "post", {"title": "From an alert", "severity": "SEV3"}, kwargs={"pk": "alert"})],
     "alerts-api:alertmanager": [Row("source", "post", ALERTMANAGER)],
     "alerts-api:grafana": [Row("source", "post", ALERTMANAGER)],
+    # post-mortems, reading (h/pm-read): viewers read published ones (unpublished: 404, in tests/postmortems/)
+    "postmortems:library": [Row("view", "get")],
+    "postmortems:detail": [Row("view", "get", kwargs={"pk": "published"})],
+    "postmortems:export": [Row("view", "get", kwargs={"pk": "published"})],
+    "postmortems-api:list": [Row("view", "get")],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.

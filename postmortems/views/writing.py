@@ -25,7 +25,7 @@ from incidents.models import Incident
 from incidents.selectors import assignable_users
 from postmortems import services
 from postmortems.markdown import render as render_markdown
-from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem, PostMortemStatus
+from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem
 from warroom.pagination import page_or_error
 from warroom.permissions import Perm, require
 
@@ -274,18 +274,3 @@ def open_action_items(request):
     require(request.user, Perm.VIEW_INCIDENT)
     items = ActionItem.objects.visible_to(request.user).filter(status=ActionItemStatus.OPEN)
     return _items_page(request, items, title="All open action items", mine=False)
-
-
-# Until the reading page (h/pm-read) is merged: links to postmortems:detail need a URL. The lead drops this.
-@require_GET
-def detail_placeholder(request, pk: int):
-    require(request.user, Perm.VIEW_INCIDENT)
-    postmortem = get_object_or_404(PostMortem.objects.visible_to(request.user), pk=pk)
-    if postmortem.status != PostMortemStatus.PUBLISHED:
-        return redirect(_edit_url(postmortem))
-    return render(request, "postmortems/revision.html", {
-        "pm": postmortem, "old": None, "content": {"title": postmortem.title},
-        "sections": [{"label": label, "html": getattr(postmortem, f"{name}_html")} for name, label in SECTIONS.items()],
-        "downtime": postmortem.downtime,
-        "rows": [{"at": dt.datetime.fromisoformat(r["at"]), "event": r["event"]} for r in postmortem.timeline],
-    })

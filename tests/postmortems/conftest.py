@@ -5,6 +5,7 @@ import pytest
 from incidents import services as incidents
 from incidents.models import Status
 from postmortems import services
+from tests.postmortems.reading_fixtures import make_postmortem  # noqa: F401  (reading: library, search, export)
 
 
 @pytest.fixture
