@@ -299,7 +299,7 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
 
     incident = group.incident
     if incident is None and still_firing:
-        incident = _maybe_open(group, delivery, still_firing)
+        incident = _maybe_open(source, group, delivery, still_firing)
         if incident is not None:
             receipt.incident, receipt.incident_opened = incident.pk, True
 
@@ -321,7 +321,8 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
     return receipt
 
 
-def _maybe_open(group: AlertGroup, delivery: Delivery, firing: list[IncomingAlert]) -> Incident | None:
+def _maybe_open(source: AlertSource, group: AlertGroup, delivery: Delivery, firing: list[IncomingAlert]
+                ) -> Incident | None:
     """Open the group's incident if a firing alert's rule says so; rated as its most severe such alert."""
     rules = list(RoutingRule.objects.in_order())
     opening = [(alert, rule) for alert in firing
@@ -330,7 +331,8 @@ def _maybe_open(group: AlertGroup, delivery: Delivery, firing: list[IncomingAler
         return None
     alert, rule = min(opening, key=lambda pair: pair[1].severity.level)
     fields = incident_fields(alert, rule, delivery.common_annotations)
-    incident = incident_declare(by=None, source=Source.MONITORING_ALERT, **fields)
+    incident = incident_declare(by=None, source=Source.MONITORING_ALERT, **fields,
+                                by_name=f"monitoring alert {alert.name or alert.fingerprint} from {source.name}")
     group.incident = incident
     group.save(update_fields=["incident"])
     return incident
