@@ -142,16 +142,42 @@ def _locked_open_group(source: AlertSource, key_hash: str) -> AlertGroup | None:
     return group
 
 
+_INSERT_GROUP_SQL = """
+INSERT INTO alerts_alertgroup (source_id, key_hash, group_key, labels, is_open, truncated_alerts, created_at)
+VALUES (%s, %s, %s, %s::jsonb, true, 0, %s)
+ON CONFLICT (source_id, key_hash) WHERE is_open DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_group(source: AlertSource, delivery: Delivery, now: dt.datetime) -> AlertGroup | None:
+    """Insert the group's open row; None if a concurrent delivery's row is there (the partial unique index).
+
+    On PostgreSQL one statement that returns the new id: the inserted row is locked by our transaction until
+    it commits, so reading it again (as after bulk_create, which returns no id when ignoring conflicts) is not
+    needed."""
+    group = AlertGroup(source=source, key_hash=delivery.key_hash, group_key=delivery.group_key,
+                       labels=delivery.group_labels, created_at=now)
+    if connection.vendor != "postgresql":
+        AlertGroup.objects.bulk_create([group], ignore_conflicts=True)
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_GROUP_SQL, [source.pk, group.key_hash, group.group_key, json.dumps(group.labels), now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    group.pk = row[0]
+    return group
+
+
 def _claim_group(source: AlertSource, delivery: Delivery, now: dt.datetime) -> AlertGroup:
     """The group's open row, locked; created if there is none, closed and replaced if its incident is resolved."""
     for _ in range(5):
         group = _locked_open_group(source, delivery.key_hash)
         if group is None:
-            # ON CONFLICT DO NOTHING: a concurrent delivery's row wins, and we lock that one below.
-            AlertGroup.objects.bulk_create([AlertGroup(source=source, key_hash=delivery.key_hash,
-                                                       group_key=delivery.group_key, labels=delivery.group_labels,
-                                                       created_at=now)], ignore_conflicts=True)
-            group = _locked_open_group(source, delivery.key_hash)
+            group = _insert_group(source, delivery, now)  # ours, new, and locked by its insert
+        if group is None:
+            group = _locked_open_group(source, delivery.key_hash)  # a concurrent delivery's row won: lock that one
         if group is None:
             continue  # closed between our insert and our lock: try again
         if group.incident is not None and not group.incident.is_open:
@@ -299,7 +325,7 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
 
     incident = group.incident
     if incident is None and still_firing:
-        incident = _maybe_open(group, delivery, still_firing)
+        incident = _maybe_open(source, group, delivery, still_firing)
         if incident is not None:
             receipt.incident, receipt.incident_opened = incident.pk, True
 
@@ -321,7 +347,8 @@ def alerts_receive(*, source: AlertSource, delivery: Delivery, now: dt.datetime 
     return receipt
 
 
-def _maybe_open(group: AlertGroup, delivery: Delivery, firing: list[IncomingAlert]) -> Incident | None:
+def _maybe_open(source: AlertSource, group: AlertGroup, delivery: Delivery, firing: list[IncomingAlert]
+                ) -> Incident | None:
     """Open the group's incident if a firing alert's rule says so; rated as its most severe such alert."""
     rules = list(RoutingRule.objects.in_order())
     opening = [(alert, rule) for alert in firing
@@ -330,7 +357,8 @@ def _maybe_open(group: AlertGroup, delivery: Delivery, firing: list[IncomingAler
         return None
     alert, rule = min(opening, key=lambda pair: pair[1].severity.level)
     fields = incident_fields(alert, rule, delivery.common_annotations)
-    incident = incident_declare(by=None, source=Source.MONITORING_ALERT, **fields)
+    incident = incident_declare(by=None, source=Source.MONITORING_ALERT, **fields,
+                                by_name=f"monitoring alert {alert.name or alert.fingerprint} from {source.name}")
     group.incident = incident
     group.save(update_fields=["incident"])
     return incident

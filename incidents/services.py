@@ -132,8 +132,12 @@ def incident_declare(
     users_affected: int | None = None,
     service_affected: str = "",
     acknowledge: bool = False,
+    by_name: str = "",
 ) -> Incident:
-    """Open an incident. A commander declaring in the browser may acknowledge in the same step."""
+    """Open an incident. A commander declaring in the browser may acknowledge in the same step.
+
+    `by_name` names what declared it when no person did (e.g. "monitoring alert HighErrorRate from prometheus").
+    """
     title = title.strip()
     if not title:
         raise ValidationError({"title": "Give the incident a title."})
@@ -158,8 +162,9 @@ def incident_declare(
         kind=Entry.Kind.DECLARED,
         author=by,
         created_at=now,
-        text=f"Declared {severity.name} by {_display(by)} ({incident.get_source_display().lower()}). "
-        f"War room {incident.war_room}; acknowledge by {due:%Y-%m-%d %H:%M %Z}.",
+        text=(f"Declared {severity.name} by {by_name}. " if by is None and by_name else
+              f"Declared {severity.name} by {_display(by)} ({incident.get_source_display().lower()}). ")
+        + f"War room {incident.war_room}; acknowledge by {due:%Y-%m-%d %H:%M %Z}.",
         data={"severity": severity.name, "source": source},
     )
     emit(IncidentEvent(Event.DECLARED, incident.pk, now, _id(by)))

@@ -5,6 +5,15 @@ from incidents.extensions import Event, IncidentEvent, register_entry_kind, regi
 
 
 def _escalate(event: IncidentEvent) -> None:
+    """Who to tell, decided after the commit. A person's change decides here, so that the page they are looking at
+    shows who was told; a machine's (an alert's webhook, by nobody) is answered at once and a worker decides."""
+    if event.by_id is None:
+        from django.conf import settings
+
+        from people.tasks import escalate_incident
+
+        escalate_incident.apply_async((event.incident_id, event.at.isoformat()), queue=settings.NOTIFY_QUEUE)
+        return
     from people.escalation import escalation_run
 
     escalation_run(incident_id=event.incident_id, now=event.at)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from incidents.models import Incident, Status
-from people import escalation
+from people import channels, escalation
 from people.models import Contact, Notification
 from people.selectors import escalation_levels
 
@@ -43,5 +43,6 @@ def context(request, incident) -> dict:
         "notifications": rows,
         "failed": sum(1 for n in rows if n.status == Notification.Status.FAILED),
         "upcoming": upcoming(incident, now),
+        "no_channel": not rows and not channels.configured(),
         "now": now,
     }

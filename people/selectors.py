@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from incidents.models import Severity
@@ -59,7 +60,7 @@ class RoleRow:
 def when_text(level: Level) -> str:
     """When a level is told, as the table and the API write it."""
     if level.next_business_day:
-        return "Next business day"
+        return f"Next business day, {settings.BUSINESS_HOURS[0]:%H:%M} {settings.TIME_ZONE}"
     if not level.after:
         return "Immediately"
     return f"After {span(level.after.total_seconds())}"

@@ -1,5 +1,7 @@
 """Celery tasks for notifications and escalation: take an id (or nothing), call the service."""
 
+import datetime as dt
+
 from celery import shared_task
 from django.conf import settings
 
@@ -13,6 +15,12 @@ from people.channels import TransientSendError
 def send_notification(self, notification_id: int) -> None:
     """Claimed once; a transient failure raises TransientSendError for a retry, the last attempt ends it as failed."""
     notifications.notification_send(notification_id, final=self.request.retries >= self.max_retries)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def escalate_incident(incident_id: int, at: str) -> int:
+    """One incident's escalation as of `at` (ISO 8601): safe twice, each notification's key is claimed once."""
+    return len(escalation.escalation_run(incident_id=incident_id, now=dt.datetime.fromisoformat(at)))
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

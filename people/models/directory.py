@@ -187,7 +187,9 @@ class EscalationLevel(models.Model):
         default=timedelta(0),
         help_text="Since the incident was declared, as HH:MM:SS (00:15:00 is 15 minutes; 0 is immediately)")
     next_business_day = models.BooleanField(
-        default=False, help_text="Wait for the next business day's morning (in each person's zone) instead")
+        default=False,
+        help_text="Wait instead for the start of business hours (WARROOM_BUSINESS_HOURS) on the next business day, "
+                  "in the team's time zone (TIME_ZONE): the same moment for everyone, whatever their own zone")
     repeat_every = models.DurationField(
         null=True, blank=True,
         help_text="Tell them again this often until acknowledged, as HH:MM:SS (00:05:00 is 5 minutes)")

@@ -188,7 +188,7 @@ def test_the_incident_page_lists_its_alerts_with_their_links(client, viewer, sou
     incident = Incident.objects.get()
     client.force_login(viewer)
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
-    assert 'id="alerts"' in html and "2 · 2 firing" in html
+    assert 'id="alerts"' in html and "2 alerts, 2 still firing" in html
     assert "HighErrorRate on checkout" in html and "5xx above 5% for 5 minutes" in html  # summary, description
     assert "severity=critical" in html  # labels
     assert 'href="http://prometheus:9090/graph?g0.expr=rate%28http_5xx%5B5m%5D%29"' in html
@@ -205,7 +205,7 @@ def test_the_incident_page_says_all_alerts_resolved(client, viewer, source):
     incident = Incident.objects.get()
     client.force_login(viewer)
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "All alerts resolved" in html and "Resolved" in html
+    assert "All alerts resolved" in html and "Resolved" in html and "1 alert, none firing" in html
     incident.refresh_from_db()
     assert incident.is_open
 

@@ -59,7 +59,7 @@ def test_alerts_page_and_declare_from_alert(login, site, commander, viewer):
     watcher = login("viewer")
     watcher.goto(f"{site}/incidents/{incident.pk}/")
     watcher.evaluate("window.__loadedOnce = true")
-    expect(watcher.locator("#alerts")).to_contain_text("1 firing")
+    expect(watcher.locator("#alerts")).to_contain_text("1 alert, 1 still firing")
     expect(watcher.locator("#alerts").get_by_role("link", name="Runbook")).to_have_attribute(
         "href", "https://runbooks.example.com/high-error-rate")
     post(site, token, am_payload(resolved(paged)))
@@ -67,3 +67,22 @@ def test_alerts_page_and_declare_from_alert(login, site, commander, viewer):
     expect(watcher.locator("#timeline")).to_contain_text("1 resolved: HighErrorRate", timeout=LIVE)
     expect(watcher.locator("#incident-status")).to_have_text("Detected")
     assert watcher.evaluate("window.__loadedOnce") is True
+
+
+def test_the_alerts_page_and_the_incidents_alerts_fit_a_phone(login, site, commander):
+    """At 390 px the list stacks its rows: nothing scrolls sideways and no state pill breaks over two lines."""
+    _, token = services.source_create(name="prod-alertmanager", by=None)
+    firing = am_alert("HighErrorRate", fingerprint="01")
+    post(site, token, am_payload(firing, am_alert("HighLatency", fingerprint="02")))
+    post(site, token, am_payload(resolved(firing)))
+    incident = Incident.objects.get()
+    page = login("commander")
+    page.set_viewport_size({"width": 390, "height": 900})
+    for path in ("/alerts/", f"/incidents/{incident.pk}/"):
+        page.goto(site + path)
+        expect(page.locator(".status-resolved").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        heights = page.eval_on_selector_all(".status-firing, .status-resolved",
+                                            "pills => pills.map(p => p.getBoundingClientRect().height)")
+        assert heights and max(heights) < 30, (path, heights)  # one line each
+    expect(page.locator("#alerts h2")).to_contain_text("2 alerts, 1 still firing")

@@ -1,6 +1,8 @@
 """The escalation engine against a fixed clock: who is told on declaration, on a severity change, when a level's
 time passes, each repeat, and that acknowledging stops it. Sending here is by email into Django's locmem outbox."""
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -180,22 +182,27 @@ def test_a_severity_without_a_policy_still_tells_whoever_is_on_call(declare, not
     assert told(incident) == ["Alice"]
 
 
-def test_a_next_business_day_level_waits_for_that_mornings_start(declare, notify_directory, sev, settings):
+def test_a_next_business_day_level_waits_for_the_teams_morning_whatever_each_persons_zone(
+        declare, notify_directory, sev, settings):
+    """The morning is 09:00 in TIME_ZONE (New York here) for everyone, even for Bob in Tokyo."""
     from people.models import EscalationLevel, EscalationPolicy
 
-    settings.TIME_ZONE, settings.BUSINESS_HOURS = "UTC", (timezone.datetime.min.time().replace(hour=9),
-                                                          timezone.datetime.min.time().replace(hour=17))
+    settings.TIME_ZONE, settings.BUSINESS_HOURS = "America/New_York", (dt.time(9), dt.time(17))
     settings.BUSINESS_DAYS, settings.HOLIDAYS = [0, 1, 2, 3, 4], []
+    notify_directory.manager.time_zone = "Asia/Tokyo"
+    notify_directory.manager.save(update_fields=["time_zone"])
     policy = EscalationPolicy.objects.create(severity=sev["SEV4"])
     level = EscalationLevel.objects.create(policy=policy, number=1, next_business_day=True)
     level.roles.add(notify_directory.roles["manager"])
     incident = declare(severity="SEV4")
+    incident.declared_at = dt.datetime(2026, 12, 4, 22, 0, tzinfo=dt.UTC)  # Friday 17:00 in New York
+    incident.save(update_fields=["declared_at"])
+    assert told(incident) == []  # SEV4's only level waits for the morning
+    monday_nine_in_new_york = dt.datetime(2026, 12, 7, 14, 0, tzinfo=dt.UTC)
+    assert escalation.next_business_morning(incident.declared_at) == monday_nine_in_new_york
+    escalations_tick(now=monday_nine_in_new_york - dt.timedelta(seconds=1))
     assert told(incident) == []
-    morning = escalation.next_business_morning(incident.declared_at)
-    assert morning.hour == 9 and morning.date() > incident.declared_at.date() and morning.weekday() < 5
-    escalations_tick(now=morning - timezone.timedelta(seconds=1))
-    assert told(incident) == []
-    escalations_tick(now=morning)
+    escalations_tick(now=monday_nine_in_new_york)
     assert told(incident) == ["Alice", "Bob"]
 
 

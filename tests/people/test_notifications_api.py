@@ -101,3 +101,15 @@ def test_the_page_costs_the_same_queries_with_more_notifications(client, viewer,
                               contacts=[notify_directory.vp, notify_directory.manager], now=incident.declared_at)
     assert Notification.objects.count() == 14
     assert _queries(client, incident) == few
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_the_panel_says_why_nobody_was_told_when_no_channel_is_set_up(client, viewer, make_incident, settings,
+                                                                      notify_directory, configured):
+    settings.EMAIL_HOST = "127.0.0.1" if configured else ""
+    settings.SLACK_WEBHOOK_URL = settings.NOTIFY_WEBHOOK_URL = ""
+    incident = make_incident(severity="SEV4")  # listeners not run: nobody told either way
+    client.force_login(viewer)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Nobody has been notified yet." in page
+    assert ("No channel is set up" in page) is not configured

@@ -83,7 +83,7 @@ def test_escalation_table_resolves_roles_to_who_holds_them_at_that_time(staffed)
     assert level.when == "Immediately"
     assert level.repeats == "Again every 5 min until acknowledged, up to 3 times"
     assert table["SEV2"].levels[1].when == "After 15 min"
-    assert table["SEV4"].levels[0].when == "Next business day"
+    assert table["SEV4"].levels[0].when == "Next business day, 09:00 UTC"  # the team's zone, as escalation waits
 
 
 def _count(fn) -> int:
