@@ -48,10 +48,10 @@ def channel_name(incident: Incident) -> str:
     return incident.war_room.lstrip("#")
 
 
-def _queue(operation_id: int, *, countdown: int | None = None) -> None:
+def _queue(operation_id: int) -> None:
     from chat.tasks import run_operation  # tasks import this module
 
-    transaction.on_commit(lambda: run_operation.apply_async((operation_id,), countdown=countdown))
+    transaction.on_commit(lambda: run_operation.apply_async((operation_id,), queue=settings.SLACK_QUEUE))
 
 
 def _request(*, incident_id: int, kind: str, key: str, text: str = "", by_id: int | None = None,
@@ -198,9 +198,9 @@ def not_before(operation_id: int) -> dt.datetime | None:
         "not_before", flat=True).first()
 
 
-def operation_run(operation_id: int, *, final: bool = True) -> Operation:
+def operation_run(operation_id: int, *, final: bool = True, now: dt.datetime | None = None) -> Operation:
     """Claim, call Slack, end. A transient failure before the `final` attempt puts the row back and raises it."""
-    if not operation_claim(operation_id):
+    if not operation_claim(operation_id, now=now):
         return Operation.objects.get(pk=operation_id)  # another worker has it, it waits, or it ended
     operation = Operation.objects.select_related("incident__severity", "incident__commander").get(pk=operation_id)
     try:
@@ -220,7 +220,7 @@ def operation_run(operation_id: int, *, final: bool = True) -> Operation:
     return operation_finish(operation, status=Operation.Status.DONE, summary=summary)
 
 
-def _progress(operation: Operation, **fields) -> None:
+def _progress(operation: Operation, **fields: object) -> None:
     """Keep a finished step at once, so that a retry after a lost worker does not repeat it."""
     for name, value in fields.items():
         setattr(operation, name, value)
@@ -273,7 +273,7 @@ def _run_room(operation: Operation) -> str:
         slack.call("conversations.setTopic", channel=channel,
                    topic=f"{incident.title} — {incident.severity.name} ({incident.severity.label})"[:250])
         _step(operation, Operation.Step.TOPIC)
-    invited, missing = 0, []
+    invited, missing = 0, list[str]()
     if Operation.Step.INVITED not in operation.steps:
         ids, missing = _slack_users(incident)
         if ids:

@@ -272,5 +272,6 @@ SLACK_TIMEOUT = env_int("WARROOM_SLACK_TIMEOUT", 5, minimum=1)
 # A failed call is retried this many times, waiting 1×, 2×, 4× … this many seconds, or Slack's Retry-After.
 SLACK_MAX_RETRIES = env_int("WARROOM_SLACK_MAX_RETRIES", 4, minimum=0)
 SLACK_RETRY_BACKOFF = env_int("WARROOM_SLACK_RETRY_BACKOFF", 2, minimum=1)
-# An operation no worker has taken by then ends as failed, saying so.
+# The Celery queue Slack's operations go to (a worker must consume it), and when one nobody took ends as failed.
+SLACK_QUEUE = env_str("WARROOM_SLACK_QUEUE", "celery")
 SLACK_QUEUE_TIMEOUT = env_int("WARROOM_SLACK_QUEUE_TIMEOUT", 300, minimum=30)
