@@ -6,6 +6,7 @@ URL names are chat:<name>: retry, summary (the incident page), command and inter
 import json
 import logging
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -57,6 +58,7 @@ def _refuse_unsigned(request) -> JsonResponse | None:
     return None
 
 
+@login_not_required  # Slack has no session: its signature is checked instead
 @csrf_exempt
 @require_POST
 def slash_command(request):
@@ -69,6 +71,7 @@ def slash_command(request):
     return JsonResponse(reply.body())
 
 
+@login_not_required
 @csrf_exempt
 @require_POST
 def interactivity(request):
