@@ -167,7 +167,8 @@ def check_summary(incident: Incident, by: User | None) -> None:
 @transaction.atomic
 def summary_post(*, incident: Incident, by: User | None, now: dt.datetime | None = None) -> Operation:
     """"Post summary": the resolution with its duration and the post-mortem link; again once a post-mortem exists."""
-    incident = Incident.objects.select_for_update().select_related("severity", "commander").get(pk=incident.pk)
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("severity", "commander").get(
+        pk=incident.pk)
     check_summary(incident, by)
     pm = postmortem_url(incident)
     key = f"summary:{pm.rsplit('/', 2)[-2] if pm else 0}"
