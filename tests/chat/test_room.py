@@ -191,3 +191,31 @@ def test_the_reaper_ends_a_lost_run_and_an_untaken_one(slack, declare, settings)
     assert lost.status == untaken.status == Operation.Status.FAILED
     assert "worker was lost" in lost.last_error and "No worker took this" in untaken.last_error
     assert Entry.objects.filter(kind=SLACK_ENTRY).count() == 2
+
+
+def test_retry_opens_a_room_for_an_incident_declared_while_slack_was_off(settings, slack, make_incident, client,
+                                                                         commander, django_capture_on_commit_callbacks):
+    settings.SLACK_BOT_TOKEN = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident()
+    assert not Operation.objects.exists()
+    settings.SLACK_BOT_TOKEN = "xoxb-test-bot-token-SECRET-0123456789"
+    client.force_login(commander)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("chat:retry", args=[incident.pk])).status_code == 302
+    room = room_of(incident)
+    services.operation_run(room.pk)
+    room.refresh_from_db()
+    assert room.status == Operation.Status.DONE
+    assert "asked Slack for the war room" in slack_lines(incident)[0]
+    response = client.post(reverse("chat:retry", args=[incident.pk]))  # nothing to retry now
+    assert response.status_code == 409 and "nothing to retry" in response.content.decode()
+
+
+def test_retry_with_slack_off_says_so_and_changes_nothing(settings, make_incident, client, commander):
+    settings.SLACK_BOT_TOKEN = ""
+    incident = make_incident()
+    client.force_login(commander)
+    response = client.post(reverse("chat:retry", args=[incident.pk]), follow=True)
+    assert "Slack is off" in response.content.decode()
+    assert not Operation.objects.exists() and not incident.entries.filter(kind=SLACK_ENTRY).exists()
