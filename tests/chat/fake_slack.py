@@ -4,7 +4,8 @@ It speaks the methods Warroom calls — conversations.create / setTopic / invite
 users.lookupByEmail, users.info — over real HTTP (slack_sdk's WebClient with base_url pointed here), keeps a small
 workspace (channels, messages, pins, people) and records every call with its headers. `script[method]` makes the
 next calls misbehave: an error code ("name_taken"), ("ratelimited", seconds) for an HTTP 429 with Retry-After,
-500 for a server error, or "hang" for no answer before the client's timeout.
+500 for a server error, "echo" for invalid_auth quoting the Authorization header back, or "hang" for no
+answer before the client's timeout.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
             server.calls.append(Call(method, params, dict(self.headers)))
             script = server.script.get(method, [])
             step = script.pop(0) if script else None
+        if step == "echo":  # a chatty server quoting the request's credentials back
+            return self._send(200, {"ok": False, "error": "invalid_auth",
+                                    "detail": f"got Authorization: {self.headers.get('Authorization')}"})
         if step == "hang":
             server.release.wait(30)
             return

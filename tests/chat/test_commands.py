@@ -182,3 +182,12 @@ def test_the_shortcut_is_signed_and_checks_its_payload(client, slack, responder,
     assert signed(client, INTERACTIVITY, {"payload": "[1]"}).status_code == 400
     assert "does not know" in shortcut(client, {**payload, "callback_id": "other"}).json()["text"]
     assert not Entry.objects.filter(kind=Entry.Kind.NOTE).exists()
+
+
+def test_slack_gets_its_answer_within_three_seconds_even_when_users_info_hangs(client, slack, commander):
+    slack.script["users.info"] = ["hang"]
+    started = time.monotonic()
+    body = command(client, "declare SEV2 Slow Slack", user_id=mapped(slack, commander, "U1")).json()
+    assert time.monotonic() - started < 3
+    assert "Could not ask Slack who you are" in body["text"]
+    assert not Incident.objects.exists()
