@@ -8,6 +8,8 @@ declaration starts goes to the worker like any other.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +131,17 @@ def _status(incident: Incident) -> str:
     commander = f"@{incident.commander.get_username()}" if incident.commander else "no commander yet"
     sla = " · response SLA breached" if incident.sla_breached else ""
     return (f"{_link(incident)}: *{incident.get_status_display()}* · {incident.severity.name} · {commander}{sla}")
+
+
+def tell(payload: dict[str, Any], reply: Reply, *, started: float) -> None:
+    """A shortcut's answer is not shown from the HTTP response: say it with chat.postEphemeral, in what is left of
+    Slack's 3 seconds (best effort: the note, or the refusal, stands either way)."""
+    left = 2.5 - (time.monotonic() - started)
+    channel, user = (payload.get("channel") or {}).get("id"), (payload.get("user") or {}).get("id")
+    if left < 0.5 or not channel or not user or not slack.configured():
+        return
+    with contextlib.suppress(SlackError):
+        slack.call("chat.postEphemeral", channel=str(channel), user=str(user), text=reply.text, timeout=left)
 
 
 def add_to_timeline(payload: dict[str, Any]) -> Reply:

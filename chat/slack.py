@@ -66,12 +66,14 @@ def scrub(text: str) -> str:
     return mask_url_credentials(text)
 
 
-def client(timeout: int | None = None) -> WebClient:
-    return WebClient(token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL,
-                     timeout=timeout or settings.SLACK_TIMEOUT, logger=_sdk_log, retry_handlers=[])
+def client(timeout: float | None = None) -> WebClient:
+    # slack_sdk's annotation says int; urllib, which it hands the timeout to, takes seconds as a float.
+    seconds: Any = timeout or settings.SLACK_TIMEOUT
+    return WebClient(token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL, timeout=seconds,
+                     logger=_sdk_log, retry_handlers=[])
 
 
-def call(method: str, *, timeout: int | None = None, **params: Any) -> dict[str, Any]:
+def call(method: str, *, timeout: float | None = None, **params: Any) -> dict[str, Any]:
     """One Web API call (e.g. "conversations.create"); its data, or a SlackError naming what went wrong."""
     web = client(timeout)
     try:

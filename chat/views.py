@@ -5,6 +5,7 @@ URL names are chat:<name>: retry, summary (the incident page), command and inter
 
 import json
 import logging
+import time
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
@@ -76,6 +77,7 @@ def slash_command(request):
 @require_POST
 def interactivity(request):
     """Slack's interactivity requests: the "Add to timeline" message shortcut."""
+    started = time.monotonic()
     refused = _refuse_unsigned(request)
     if refused:
         return refused
@@ -85,4 +87,6 @@ def interactivity(request):
         payload = None
     if not isinstance(payload, dict):
         return JsonResponse({"detail": "The payload is not a JSON object."}, status=400)
-    return JsonResponse(commands.add_to_timeline(payload).body())
+    reply = commands.add_to_timeline(payload)
+    commands.tell(payload, reply, started=started)
+    return JsonResponse(reply.body())

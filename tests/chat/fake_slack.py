@@ -1,11 +1,11 @@
 """A local fake of Slack's Web API on 127.0.0.1, written like tests/diagnostics/fake_servers.py.
 
-It speaks the methods Warroom calls — conversations.create / setTopic / invite, chat.postMessage, pins.add,
-users.lookupByEmail, users.info — over real HTTP (slack_sdk's WebClient with base_url pointed here), keeps a small
-workspace (channels, messages, pins, people) and records every call with its headers. `script[method]` makes the
-next calls misbehave: an error code ("name_taken"), ("ratelimited", seconds) for an HTTP 429 with Retry-After,
-500 for a server error, "echo" for invalid_auth quoting the Authorization header back, or "hang" for no
-answer before the client's timeout.
+It speaks the methods Warroom calls (conversations.create / setTopic / invite, chat.postMessage,
+chat.postEphemeral, pins.add, users.lookupByEmail, users.info) over real HTTP, for slack_sdk's WebClient
+with base_url pointed here; it keeps a small workspace (channels, messages, pins, people) and records every
+call with its headers. `script[method]` makes the next calls misbehave: an error code ("name_taken"),
+("ratelimited", seconds) for an HTTP 429 with Retry-After, 500 for a server error, "echo" for invalid_auth
+quoting the Authorization header back, or "hang" for no answer before the client's timeout.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Workspace:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {"name", "topic", "members"}
     messages: list[dict[str, Any]] = field(default_factory=list)  # {"channel", "text", "ts"}
     pins: list[tuple[str, str]] = field(default_factory=list)  # (channel, ts)
+    ephemeral: list[dict[str, Any]] = field(default_factory=list)  # {"channel", "user", "text"}
 
     def add_user(self, user_id: str, email: str) -> None:
         self.users[user_id] = {"email": email}
@@ -97,6 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return {"ok": True, "channel": p["channel"], "ts": ts}
             ws.pins.append((p["channel"], p["timestamp"]))
             return {"ok": True}
+        if method == "chat.postEphemeral":
+            ws.ephemeral.append({"channel": p["channel"], "user": p["user"], "text": p["text"]})
+            return {"ok": True, "message_ts": "1700000000.000001"}
         if method == "users.lookupByEmail":
             for user_id, user in ws.users.items():
                 if user["email"].lower() == p.get("email", "").lower():

@@ -172,6 +172,17 @@ def test_add_to_timeline_turns_a_message_into_a_note(client, slack, responder, r
     assert response.status_code == 200 and response.json()["text"].startswith("Added")
     note = Entry.objects.get(kind=Entry.Kind.NOTE)
     assert note.text == "From Slack: p99 back under 200 ms" and note.author == responder
+    [told] = slack.workspace.ephemeral  # a shortcut's HTTP answer is not shown: the person is told in the channel
+    assert told["user"] == uid and told["channel"] == room.channel_id and told["text"].startswith("Added")
+
+
+def test_an_unmapped_user_of_the_shortcut_is_told_privately(client, slack, room):
+    slack.workspace.add_user("U9", "stranger@example.com")
+    shortcut(client, {"type": "message_action", "callback_id": "add_to_timeline", "user": {"id": "U9"},
+                      "channel": {"id": room.channel_id}, "message": {"text": "x"}})
+    [told] = slack.workspace.ephemeral
+    assert told["user"] == "U9" and "not mapped to a Warroom user" in told["text"]
+    assert not Entry.objects.filter(kind=Entry.Kind.NOTE).exists()
 
 
 def test_the_shortcut_is_signed_and_checks_its_payload(client, slack, responder, room):
