@@ -125,6 +125,11 @@ def entry_posted(*, entry_id: int) -> Operation | None:
     line = entry_line(entry)
     if line is None:
         return None
+    # No room asked for (Slack was off when it was declared), or the room failed: the timeline already says so
+    # once; a failure line for every later change would bury it. Retry opens the room with a fresh announcement.
+    if not Operation.objects.rooms().filter(incident_id=entry.incident_id).exclude(
+            status=Operation.Status.FAILED).exists():
+        return None
     return post_request(incident_id=entry.incident_id, key=f"entry:{entry.pk}", text=line, by_id=entry.author_id,
                         now=entry.created_at)
 

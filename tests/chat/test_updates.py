@@ -101,16 +101,36 @@ def test_an_executed_mitigation_is_posted_and_its_preview_is_not(slack, incident
     assert [t.split(" <")[0] for t in channel_texts(slack)] == ["Executed: rolled back to revision 3."]
 
 
-def test_a_post_without_a_room_fails_on_the_timeline(slack, make_incident, committed, commander):
-    incident = committed(lambda: make_incident(acknowledge=True))
+def test_nothing_is_posted_while_the_room_has_failed_and_a_post_whose_room_fails_says_so(
+        slack, make_incident, committed, commander):
+    incident = committed(lambda: make_incident())
     room = Operation.objects.rooms().get(incident=incident)
+    committed(lambda: incident_services.incident_acknowledge(incident=incident, by=commander))  # room still queued
     slack.script["conversations.create"] = ["name_taken"]
     services.operation_run(room.pk)
     committed(lambda: incident_services.incident_transition(incident=incident, to="investigating", by=commander))
-    post = run_posts()[-1]  # the acknowledgement's, then the status change's
+    [post] = run_posts()  # the acknowledgement's, asked for while the room was on its way; none for the status
     post.refresh_from_db()
-    assert post.status == Operation.Status.FAILED
-    assert incident.entries.filter(kind="slack", text__startswith="Could not post to Slack").exists()
+    assert post.status == Operation.Status.FAILED and post.key.startswith("entry:")
+    assert incident.entries.filter(kind="slack", text__startswith="Could not post to Slack").count() == 1
+
+
+def test_a_post_waits_for_its_room(slack, make_incident, committed, commander):
+    from chat.slack import SlackError
+
+    incident = committed(lambda: make_incident())
+    room = Operation.objects.rooms().get(incident=incident)
+    committed(lambda: incident_services.incident_acknowledge(incident=incident, by=commander))
+    post = Operation.objects.get(kind=Operation.Kind.POST)
+    with pytest.raises(SlackError):
+        services.operation_run(post.pk, final=False)
+    post.refresh_from_db()
+    assert post.status == Operation.Status.QUEUED and post.not_before is not None
+    services.operation_run(room.pk)
+    services.operation_run(post.pk, now=post.not_before)
+    post.refresh_from_db()
+    assert post.status == Operation.Status.DONE
+    assert slack.workspace.messages[-1]["text"].startswith("Acknowledged by @commander")
 
 
 def test_post_summary_once_resolved_with_duration_and_the_post_mortem_link(slack, incident, committed, client,
