@@ -130,7 +130,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            entry = services.timeline_note(incident=incident, by=request.user, text=data.validated_data["text"])
+            entry = services.timeline_note(incident=incident, by=request.user, text=data.validated_data["text"],
+                                           options=data.validated_data.get("options"))
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -4,8 +4,9 @@ An app registers in its AppConfig.ready(): a panel is a section of the incident
 page (a template and a function that builds its context); a demo seeder adds
 its own sample data when `manage.py demo` runs; an entry kind is a kind of
 timeline line it writes (incidents' own kinds are Entry.Kind); a listener hears of
-an incident's lifecycle events (declared, severity changed, acknowledged, resolved)
-once the change is committed.
+an incident's lifecycle events (declared, severity changed, acknowledged, resolved,
+a timeline entry added) once the change is committed; a note option is a checkbox on
+the note form whose ticked value is kept in the note entry's data ({name: true}).
 """
 
 import datetime as dt
@@ -25,6 +26,7 @@ class Panel:
 PANELS: list[Panel] = []
 DEMO_SEEDERS: list[Callable] = []  # (stdout) -> None
 ENTRY_KINDS: dict[str, str] = {}  # value stored in Entry.kind -> label shown on the timeline
+NOTE_OPTIONS: dict[str, str] = {}  # name kept in a note entry's data when ticked -> the checkbox's label
 
 
 def register_panel(template: str, context: Callable) -> None:
@@ -43,6 +45,13 @@ def register_entry_kind(value: str, label: str) -> None:
     ENTRY_KINDS[value] = label
 
 
+def register_note_option(name: str, label: str) -> None:
+    """A checkbox on the note form (page and API `options`); a ticked one is kept as data[name] = True."""
+    if NOTE_OPTIONS.get(name, label) != label:
+        raise ValueError(f"Note option {name!r} is already registered as {NOTE_OPTIONS[name]!r}")
+    NOTE_OPTIONS[name] = label
+
+
 def panels_for(request, incident) -> list[dict]:
     return [{"template": p.template, **p.context(request, incident)} for p in PANELS]
 
@@ -54,6 +63,7 @@ class Event(StrEnum):
     SEVERITY_CHANGED = "severity_changed"  # old_severity_id → new_severity_id
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+    ENTRY_ADDED = "entry_added"  # entry_id, entry_kind: any timeline line written after the declaration
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class IncidentEvent:
     by_id: int | None = None
     old_severity_id: int | None = None
     new_severity_id: int | None = None
+    entry_id: int | None = None
+    entry_kind: str = ""
 
 
 Listener = Callable[[IncidentEvent], None]

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from incidents.extensions import NOTE_OPTIONS
 from incidents.models import Role, Severity, Source, Status
 
 
@@ -64,8 +65,14 @@ class DetailsForm(forms.Form):
     service_affected = forms.CharField(required=False, max_length=200)
 
 
+def _note_options() -> list[tuple[str, str]]:
+    return list(NOTE_OPTIONS.items())
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
+    # Checkboxes other apps add (extensions.register_note_option); the service keeps the ticked ones.
+    options = forms.MultipleChoiceField(choices=_note_options, required=False)
 
 
 class HistoryFilterForm(forms.Form):

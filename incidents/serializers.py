@@ -122,6 +122,8 @@ class EntrySerializer(serializers.ModelSerializer):
 
 class NoteSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=10_000)
+    options = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=10,
+                                    help_text="Note options other apps offer (e.g. share); the service checks them")
 
 
 class AnnouncementSerializer(serializers.Serializer):

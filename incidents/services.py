@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
-from incidents.extensions import Event, IncidentEvent, emit
+from incidents.extensions import NOTE_OPTIONS, Event, IncidentEvent, emit
 from incidents.models import Entry, Incident, Role, Severity, Source, Star, Status, entry_kinds
 from incidents.sla import response_due
 from warroom import durations
@@ -66,7 +66,9 @@ def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by: 
     incident.version += 1
     incident.updated_at = now
     incident.save(update_fields=[*fields, "version", "updated_at"])
-    return Entry.objects.create(incident=incident, kind=kind, text=text, author=by, data=data or {}, created_at=now)
+    entry = Entry.objects.create(incident=incident, kind=kind, text=text, author=by, data=data or {}, created_at=now)
+    emit(IncidentEvent(Event.ENTRY_ADDED, incident.pk, now, _id(by), entry_id=entry.pk, entry_kind=kind))
+    return entry
 
 
 def _display(user: User | None) -> str:
@@ -329,14 +331,20 @@ def incident_update(*, incident: Incident, by: User | None, **changes: Any) -> I
 
 
 @transaction.atomic
-def timeline_note(*, incident: Incident, by: User | None, text: str) -> Entry:
+def timeline_note(*, incident: Incident, by: User | None, text: str, options: list[str] | None = None) -> Entry:
+    """A responder's note; `options` are the note form's ticked checkboxes (extensions.register_note_option)."""
+    unknown = sorted(set(options or ()) - set(NOTE_OPTIONS))
+    if unknown:
+        raise ValidationError({"options": f"Unknown note option {', '.join(unknown)}; "
+                                          f"choose from {', '.join(NOTE_OPTIONS) or 'none'}."})
     text = text.strip()
     if not text:
         raise ValidationError({"text": "Write something in the note."})
     if len(text) > 10_000:
         raise ValidationError({"text": "Keep a note under 10,000 characters."})
     incident = _lock(incident)
-    return _record(incident, [], kind=Entry.Kind.NOTE, text=text, by=by)
+    return _record(incident, [], kind=Entry.Kind.NOTE, text=text, by=by,
+                   data={name: True for name in sorted(set(options or ()))})
 
 
 @transaction.atomic

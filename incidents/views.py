@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents import selectors, services
 from incidents.announcement import announcement_text
-from incidents.extensions import panels_for
+from incidents.extensions import NOTE_OPTIONS, panels_for
 from incidents.forms import (
     DeclareForm,
     DetailsForm,
@@ -127,6 +127,7 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
         "announcement": announcement_text(incident),
         "can_manage": can(request.user, Perm.MANAGE_INCIDENT),
         "can_note": can(request.user, Perm.ADD_NOTE),
+        "note_options": NOTE_OPTIONS.items(),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         "panels": panels_for(request, incident),
         "error": error,

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "postmortems",
     "people",
     "alerts",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-mitigations": {"task": "mitigations.tasks.reap_mitigations", "schedule": timedelta(seconds=60)},
     "escalate": {"task": "people.tasks.escalate", "schedule": timedelta(seconds=30)},
     "reap-notifications": {"task": "people.tasks.reap_notifications", "schedule": timedelta(seconds=60)},
+    "reap-slack": {"task": "chat.tasks.reap_operations", "schedule": timedelta(seconds=60)},
 }
 
 # --- Diagnostics ---------------------------------------------------------------------------------
@@ -260,3 +262,16 @@ NOTIFY_RETRY_BACKOFF = env_int("WARROOM_NOTIFY_RETRY_BACKOFF", 2, minimum=1)
 NOTIFY_QUEUE = env_str("WARROOM_NOTIFY_QUEUE", "celery")
 # A notification no worker has taken by then ends as failed, saying so.
 NOTIFY_QUEUE_TIMEOUT = env_int("WARROOM_NOTIFY_QUEUE_TIMEOUT", 300, minimum=30)
+
+# --- The Slack war room (README: Slack) ----------------------------------------------------------
+# A bot token (xoxb-…) and the app's signing secret, each also from *_FILE; no token, no Slack (said on the page).
+SLACK_BOT_TOKEN = env_str("WARROOM_SLACK_BOT_TOKEN", "").strip()
+SLACK_SIGNING_SECRET = env_str("WARROOM_SLACK_SIGNING_SECRET", "").strip()
+SLACK_API_URL = env_url("WARROOM_SLACK_API_URL", "https://slack.com/api/").rstrip("/") + "/"
+SLACK_TIMEOUT = env_int("WARROOM_SLACK_TIMEOUT", 5, minimum=1)
+# A failed call is retried this many times, waiting 1×, 2×, 4× … this many seconds, or Slack's Retry-After.
+SLACK_MAX_RETRIES = env_int("WARROOM_SLACK_MAX_RETRIES", 4, minimum=0)
+SLACK_RETRY_BACKOFF = env_int("WARROOM_SLACK_RETRY_BACKOFF", 2, minimum=1)
+# The Celery queue Slack's operations go to (a worker must consume it), and when one nobody took ends as failed.
+SLACK_QUEUE = env_str("WARROOM_SLACK_QUEUE", "celery")
+SLACK_QUEUE_TIMEOUT = env_int("WARROOM_SLACK_QUEUE_TIMEOUT", 300, minimum=30)

@@ -45,6 +45,7 @@ urlpatterns = [
     path("", include("postmortems.urls")),
     path("people/", include("people.urls")),
     path("", include("alerts.urls")),
+    path("", include("chat.urls")),
     path("api/", include("incidents.api_urls")),
     path("api/", include("diagnostics.api_urls")),
     path("api/", include("mitigations.api_urls")),

@@ -10,16 +10,39 @@ from incidents.extensions import Event, IncidentEvent
 pytestmark = pytest.mark.django_db
 
 
+LIFECYCLE = [event for event in Event if event != Event.ENTRY_ADDED]
+
+
+def _hear(events):
+    heard: list[IncidentEvent] = []
+    for event in events:
+        extensions.register_listener(event, heard.append)
+    yield heard
+    for event in events:
+        extensions.LISTENERS[event].remove(heard.append)
+
+
 @pytest.fixture
 def heard():
-    """Every event, as a listener registered for all of them hears it (unregistered afterwards)."""
-    events: list[IncidentEvent] = []
-    listener = events.append
-    for event in Event:
-        extensions.register_listener(event, listener)
-    yield events
-    for event in Event:
-        extensions.LISTENERS[event].remove(listener)
+    """Every lifecycle event, as a listener registered for all of them hears it (unregistered afterwards)."""
+    yield from _hear(LIFECYCLE)
+
+
+@pytest.fixture
+def entries_heard():
+    yield from _hear([Event.ENTRY_ADDED])
+
+
+def test_each_timeline_line_after_the_declaration_is_heard_with_its_id_and_kind_after_it_commits(
+        entries_heard, make_incident, commander, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident(acknowledge=True)
+        note = services.timeline_note(incident=incident, by=commander, text="seen")
+        assert entries_heard == []
+    ack = incident.entries.get(kind="acknowledged")
+    assert [(e.entry_id, e.entry_kind, e.by_id) for e in entries_heard] == [
+        (ack.pk, "acknowledged", commander.pk), (note.pk, "note", commander.pk)]
+    assert entries_heard[1].at == note.created_at
 
 
 def test_each_lifecycle_change_is_heard_after_it_commits(heard, make_incident, commander, sev,
