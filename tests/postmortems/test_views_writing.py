@@ -183,6 +183,24 @@ def test_all_open_lists_oldest_due_first_with_overdue_marked(as_commander, postm
     assert html.count("overdue-badge") == 1
 
 
+def test_the_incident_page_and_the_reading_page_highlight_overdue_items_oldest_due_first(as_commander, postmortem,
+                                                                                         commander, recorded):
+    today = timezone.localdate()
+    for description, due in [("due-tomorrow", today + dt.timedelta(days=1)), ("due-today", today),
+                             ("due-yesterday", today - dt.timedelta(days=1)), ("no-date", None)]:
+        services.action_item_add(postmortem=postmortem, by=commander, description=description, owner="commander",
+                                 due_date=due)
+    done = services.action_item_add(postmortem=postmortem, by=commander, description="done-late", owner="commander",
+                                    due_date=today - dt.timedelta(days=9))
+    services.action_item_update(item=done, by=commander, changes={"status": "done"})
+    for url, marker in [(f"/incidents/{recorded.pk}/", "overdue-badge"), (f"/postmortems/{postmortem.pk}/edit/",
+                         "overdue-badge"), (f"/postmortems/{postmortem.pk}/", "overdue-label")]:
+        html = as_commander.get(url).content.decode()
+        order = [html.index(d) for d in ("done-late", "due-yesterday", "due-today", "due-tomorrow", "no-date")]
+        assert order == sorted(order), url
+        assert html.count(f'class="{marker}"') == 1, url  # yesterday's only: not today's, not a done one
+
+
 def test_my_action_items_are_mine_only(client, postmortem, commander, responder):
     for owner in ("commander", "responder"):
         services.action_item_add(postmortem=postmortem, by=commander, description=f"owned by the {owner}", owner=owner)
