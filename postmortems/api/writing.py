@@ -98,7 +98,17 @@ MOVE_FOR_STATUS = {PostMortemStatus.IN_REVIEW: "submit", PostMortemStatus.PUBLIS
                    PostMortemStatus.DRAFT: "draft"}
 
 
-class PostMortemUpdateSerializer(serializers.Serializer):
+class EditSerializer(serializers.Serializer):
+    """A PATCH body: a field it does not name is an error, not silently ignored."""
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({f: "This field cannot be edited." for f in sorted(unknown)})
+        return attrs
+
+
+class PostMortemUpdateSerializer(EditSerializer):
     """Any of these; sections are Markdown. `status` moves draft → in_review → published (or in_review → draft)."""
 
     expected_revision = serializers.IntegerField(required=False, min_value=1,
@@ -122,12 +132,6 @@ class PostMortemUpdateSerializer(serializers.Serializer):
     timeline = TimelineRowSerializer(many=True, required=False)
     status = serializers.ChoiceField(choices=PostMortemStatus.choices, required=False)
 
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({f: "This field cannot be edited." for f in sorted(unknown)})
-        return attrs
-
 
 class ActionItemCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=500)
@@ -137,18 +141,12 @@ class ActionItemCreateSerializer(serializers.Serializer):
                                        help_text="An http(s) link")
 
 
-class ActionItemUpdateSerializer(serializers.Serializer):
+class ActionItemUpdateSerializer(EditSerializer):
     description = serializers.CharField(required=False, max_length=500)
     owner = serializers.CharField(required=False, max_length=150, help_text="A username")
     due_date = serializers.DateField(required=False, allow_null=True)
     ticket_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
     status = serializers.ChoiceField(choices=ActionItemStatus.choices, required=False)
-
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({f: "This field cannot be edited." for f in sorted(unknown)})
-        return attrs
 
 
 class ActionItemFilterSerializer(serializers.Serializer):

@@ -5,6 +5,8 @@ library, then declares a similar incident and reads last time's post-mortem from
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.postmortem_steps import add_action_item, submit_and_publish
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -51,16 +53,8 @@ def test_resolve_write_publish_search_and_see_it_as_similar(login, site, command
     page.click("button[name=save]")
     expect(page.locator(".message")).to_contain_text("Saved: revision 2")
 
-    page.fill("#action-item-add input[name=description]", "Cap retries in the checkout client")
-    page.select_option("#action-item-add select[name=owner]", "commander")
-    page.fill("#action-item-add input[name=due_date]", "2030-01-31")
-    page.click("button[name=add-action-item]")
-    expect(page.locator(".pm-items input[name=description]")).to_have_value("Cap retries in the checkout client")
-
-    page.click("button:has-text('Submit for review')")
-    expect(page.locator("#pm-status")).to_have_text("In review")
-    page.click("button:has-text('Publish')")
-    expect(page.locator("#pm-status")).to_have_text("Published")
+    add_action_item(page, "Cap retries in the checkout client", owner="commander", due="2030-01-31")
+    submit_and_publish(page)
     postmortem_url = page.url.removesuffix("edit/").split("#")[0]
 
     # The library finds it by a word of its root cause, in another form ("exhaust" stems like "exhausted").
