@@ -237,7 +237,8 @@ def revision(request, pk: int, number: int):
     if old is None:
         raise Http404("No such revision.")
     content = old.content
-    sections = [{"label": label, "html": render_markdown(content.get(name, ""))} for name, label in SECTIONS.items()]
+    sections = [{"name": name, "label": label, "html": render_markdown(content.get(name, ""))}
+                for name, label in SECTIONS.items()]
     seconds = content.get("downtime_seconds")
     return render(request, "postmortems/revision.html", {
         "pm": postmortem, "old": old, "content": content, "sections": sections,

@@ -150,6 +150,7 @@ def test_revisions_list_and_an_old_revision_reads_as_it_was(as_commander, postmo
     assert "Edited: Root Cause" in html and "@responder" in html and html.count("<tr>") >= 3
     old = as_commander.get(f"/postmortems/{postmortem.pk}/revisions/2/").content.decode()
     assert "first <strong>cause</strong>" in old and "second cause" not in old
+    assert "You are reading <strong>revision 2</strong> of 3" in old and "Not written yet." in old  # says which
     assert as_commander.get(f"/postmortems/{postmortem.pk}/revisions/9/").status_code == 404
 
 
