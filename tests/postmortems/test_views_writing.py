@@ -171,7 +171,8 @@ def _items(postmortem, owner, n, *, start_days_ago=0):
                                  due_date=today - dt.timedelta(days=start_days_ago - i))
 
 
-def test_all_open_lists_oldest_due_first_with_overdue_marked(as_commander, postmortem, commander):
+@pytest.mark.parametrize("url", ["/action-items/", "/action-items/mine/"])
+def test_both_lists_put_the_oldest_due_first_with_overdue_marked(as_commander, postmortem, commander, url):
     today = timezone.localdate()
     for description, due in [("tomorrow", today + dt.timedelta(days=1)), ("yesterday", today - dt.timedelta(days=1)),
                               ("today", today)]:
@@ -179,7 +180,7 @@ def test_all_open_lists_oldest_due_first_with_overdue_marked(as_commander, postm
                                  due_date=due)
     done = services.action_item_add(postmortem=postmortem, by=commander, description="finished", owner="commander")
     services.action_item_update(item=done, by=commander, changes={"status": "done"})
-    html = as_commander.get("/action-items/").content.decode()
+    html = as_commander.get(url).content.decode()
     assert html.index("yesterday") < html.index("today") < html.index("tomorrow") and "finished" not in html
     assert html.count("overdue-badge") == 1
 
