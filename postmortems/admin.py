@@ -13,8 +13,21 @@ class ActionItemInline(admin.TabularInline):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows to look at: writes go through the services, which record who and when."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PostMortem)
-class PostMortemAdmin(admin.ModelAdmin):
+class PostMortemAdmin(ReadOnlyAdmin):
     """Read-only here: every edit goes through the page or the API, which keep a revision of it."""
 
     list_display = ("title", "incident", "status", "service", "updated_at", "updated_by")
@@ -22,25 +35,7 @@ class PostMortemAdmin(admin.ModelAdmin):
     search_fields = ("title", "service")
     inlines = [ActionItemInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(ReadOnlyAdmin):
     list_display = ("postmortem", "number", "status", "change", "by", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,8 +7,9 @@ postmortems/_chart.html draws; the numbers themselves are in the table beside ea
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -254,18 +255,25 @@ def metrics_panels(m: Metrics) -> list[Panel]:
     months = [TableCell(month.label) for month in m.months]
     whole = TableCell("Whole range")
 
-    counts = Panel(
-        key="counts",
-        chart=bar_chart("Incidents per month, by severity", labels,
-                        [Series(s, [month.by_severity[s].count for month in m.months], _css(i))
-                         for i, s in enumerate(sevs)], stacked=True, unit="incidents"),
-        table=Table("Incidents declared per month", ["Month", *sevs, "All"],
-                    [[label, *(TableCell(str(month.by_severity[s].count)) for s in sevs),
-                      TableCell(str(month.total.count))] for label, month in zip(months, m.months, strict=True)],
-                    [whole, *(TableCell(str(m.by_severity[s].count)) for s in sevs), TableCell(str(m.total.count))]),
-        definitions=[DEFINITIONS["month"]],
-    )
-    panels = [counts]
+    def per_severity(key: str, chart_title: str, table_title: str, unit: str, definition: str,
+                     value: Callable[[Cell], int], *, of_all: bool = False) -> Panel:
+        """Stacked bars of one count by severity, and its table: a column a severity, then all of them."""
+        def row(first: TableCell, period: Any) -> list[TableCell]:
+            total = TableCell(str(value(period.total)), f"of {period.total.count}" if of_all else "")
+            return [first, *(TableCell(str(value(period.by_severity[s]))) for s in sevs), total]
+
+        return Panel(
+            key=key,
+            chart=bar_chart(chart_title, labels, [Series(s, [value(month.by_severity[s]) for month in m.months],
+                                                         _css(i)) for i, s in enumerate(sevs)],
+                            stacked=True, unit=unit),
+            table=Table(table_title, ["Month", *sevs, "All"],
+                        [row(label, month) for label, month in zip(months, m.months, strict=True)], row(whole, m)),
+            definitions=[DEFINITIONS[definition]],
+        )
+
+    panels = [per_severity("counts", "Incidents per month, by severity", "Incidents declared per month",
+                           "incidents", "month", lambda cell: cell.count)]
     for key, name, missing in (("mtta", "MTTA", "not acknowledged"), ("mttr", "MTTR", "not resolved")):
         def measure(cell: Cell, key: str = key) -> Durations:
             return cell.mtta if key == "mtta" else cell.mttr
@@ -296,19 +304,9 @@ def metrics_panels(m: Metrics) -> list[Panel]:
                         [whole, *(show(measure(m.by_severity[s])) for s in sevs), show(measure(m.total))]),
             definitions=[DEFINITIONS[k] for k in (key, "median", "p90")],
         ))
-    panels.append(Panel(
-        key="breaches",
-        chart=bar_chart("Response-SLA breaches per month, by severity", labels,
-                        [Series(s, [month.by_severity[s].breaches for month in m.months], _css(i))
-                         for i, s in enumerate(sevs)], stacked=True, unit="breaches"),
-        table=Table("Response-SLA breaches per month (of the incidents declared)", ["Month", *sevs, "All"],
-                    [[label, *(TableCell(str(month.by_severity[s].breaches)) for s in sevs),
-                      TableCell(str(month.total.breaches), f"of {month.total.count}")]
-                     for label, month in zip(months, m.months, strict=True)],
-                    [whole, *(TableCell(str(m.by_severity[s].breaches)) for s in sevs),
-                     TableCell(str(m.total.breaches), f"of {m.total.count}")]),
-        definitions=[DEFINITIONS["breach"]],
-    ))
+    panels.append(per_severity("breaches", "Response-SLA breaches per month, by severity",
+                               "Response-SLA breaches per month (of the incidents declared)", "breaches", "breach",
+                               lambda cell: cell.breaches, of_all=True))
     panels.append(Panel(
         key="actions",
         chart=bar_chart("Action items opened and done per month", labels,

@@ -30,6 +30,16 @@ class PostMortemStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+def readable_statuses(user) -> list[str] | None:
+    """The one reading rule: writers read every post-mortem (None: no filter), people who only view incidents read
+    the published ones, anyone else none. Post-mortems and their action items both filter by it."""
+    if can(user, Perm.WRITE_POSTMORTEM):
+        return None
+    if can(user, Perm.VIEW_INCIDENT):
+        return [PostMortemStatus.PUBLISHED]
+    return []
+
+
 class PostMortemQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=PostMortemStatus.PUBLISHED)
@@ -39,11 +49,8 @@ class PostMortemQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Writers see every post-mortem; people who only view incidents see the published ones."""
-        if can(user, Perm.WRITE_POSTMORTEM):
-            return self
-        if can(user, Perm.VIEW_INCIDENT):
-            return self.published()
-        return self.none()
+        statuses = readable_statuses(user)
+        return self if statuses is None else self.filter(status__in=statuses)
 
 
 class PostMortem(models.Model):
@@ -133,11 +140,8 @@ class ActionItemQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """An action item is seen by whoever may see its post-mortem."""
-        if can(user, Perm.WRITE_POSTMORTEM):
-            return self
-        if can(user, Perm.VIEW_INCIDENT):
-            return self.filter(postmortem__status=PostMortemStatus.PUBLISHED)
-        return self.none()
+        statuses = readable_statuses(user)
+        return self if statuses is None else self.filter(postmortem__status__in=statuses)
 
     def for_lists(self):
         return self.select_related("owner", "postmortem", "postmortem__incident", "postmortem__incident__severity")

@@ -294,3 +294,11 @@ def _similar_sqlite(published: QuerySet[PostMortem], incident: Incident, words: 
         return len(shared) + (2 if service and pm.service.strip().lower() == service else 0)
 
     return sorted(candidates, key=score, reverse=True)[:limit]  # stable: newest first among equals
+
+
+def action_items_marked(items: Iterable[ActionItem], *, today: dt.date) -> list[ActionItem]:
+    """The items as every page lists them, each with `overdue` set (open and due before today) to highlight it."""
+    marked = list(items)
+    for item in marked:
+        item.overdue = item.is_overdue(today)  # type: ignore[attr-defined]
+    return marked

@@ -221,6 +221,19 @@ def _lock(postmortem: PostMortem) -> PostMortem:
     return PostMortem.objects.select_for_update().select_related("incident").get(pk=postmortem.pk)
 
 
+def _check_revision(postmortem: PostMortem, expected_revision: int | None) -> None:
+    """The editor's revision must still be the latest (on a locked row): otherwise say who saved which one."""
+    if expected_revision is None or expected_revision == postmortem.revision:
+        return
+    if expected_revision > postmortem.revision:
+        raise StaleRevision(f"There is no revision {expected_revision}: the latest is revision "
+                            f"{postmortem.revision}. Reload to see it, then make your change again.")
+    latest = postmortem.revisions.select_related("by").order_by("-number").first()
+    who = f" by {_who(latest.by)} at {timezone.localtime(latest.created_at):%H:%M}" if latest else ""
+    raise StaleRevision(f"Revision {postmortem.revision} was saved{who} since you opened revision "
+                        f"{expected_revision}. Reload to see it, then make your change again.")
+
+
 # --- the writes -------------------------------------------------------------------------------------------------------
 
 def _downtime_of(incident: Incident) -> dt.timedelta | None:
@@ -289,11 +302,7 @@ def postmortem_update(*, postmortem: PostMortem, by: User, changes: dict[str, An
         raise ValidationError({field: "This cannot be edited here." for field in unknown})
     cleaned = {field: _clean(field, value) for field, value in changes.items()}
     postmortem = _lock(postmortem)
-    if expected_revision is not None and expected_revision != postmortem.revision:
-        latest = postmortem.revisions.select_related("by").order_by("-number").first()
-        who = f" by {_who(latest.by)} at {timezone.localtime(latest.created_at):%H:%M}" if latest else ""
-        raise StaleRevision(f"Revision {postmortem.revision} was saved{who} since you opened revision "
-                            f"{expected_revision}. Reload to see it, then make your change again.")
+    _check_revision(postmortem, expected_revision)
     changed = [f for f, value in cleaned.items() if getattr(postmortem, f) != value]
     if not changed:
         return postmortem
@@ -318,6 +327,11 @@ MOVES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "publish": ((PostMortemStatus.IN_REVIEW,), PostMortemStatus.PUBLISHED, "Published"),
     "draft": ((PostMortemStatus.IN_REVIEW,), PostMortemStatus.DRAFT, "Back to draft"),
 }
+# For the sentence that refuses a move: "This post-mortem is a draft: only one in review can be published."
+STATE_WORDS: dict[str, str] = {PostMortemStatus.DRAFT: "a draft", PostMortemStatus.IN_REVIEW: "in review",
+                               PostMortemStatus.PUBLISHED: "published"}
+ONLY: dict[str, str] = {PostMortemStatus.DRAFT: "a draft", PostMortemStatus.IN_REVIEW: "one in review"}
+MOVE_VERBS = {"submit": "submitted for review", "publish": "published", "draft": "sent back to draft"}
 
 
 def allowed_moves(postmortem: PostMortem, user: Any) -> list[str]:
@@ -336,12 +350,10 @@ def postmortem_move(*, postmortem: PostMortem, move: str, by: User, expected_rev
         raise ValidationError({"status": f"Unknown move {move!r}; choose one of {', '.join(MOVES)}."})
     sources, target, words = MOVES[move]
     postmortem = _lock(postmortem)
-    if expected_revision is not None and expected_revision != postmortem.revision:
-        raise StaleRevision(f"Revision {postmortem.revision} was saved since you opened revision "
-                            f"{expected_revision}. Reload to see it first.")
+    _check_revision(postmortem, expected_revision)
     if postmortem.status not in sources:
-        current = PostMortemStatus(postmortem.status).label.lower()
-        raise PostMortemError(f"Cannot {words[0].lower() + words[1:]}: the post-mortem is {current}.")
+        raise PostMortemError(f"This post-mortem is {STATE_WORDS[postmortem.status]}: only "
+                              f"{' or '.join(ONLY[source] for source in sources)} can be {MOVE_VERBS[move]}.")
     now = now or timezone.now()
     postmortem.status = target
     postmortem.revision += 1

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from postmortems.models import ActionItem, PostMortem
+from postmortems.selectors import action_items_marked
 from postmortems.services import PostMortemError, check_start
 from warroom.permissions import Perm, can
 
@@ -21,11 +22,9 @@ def context(request, incident) -> dict:
         can_start = True
     except (PermissionDenied, PostMortemError):
         can_start = False
-    items = list(ActionItem.objects.visible_to(request.user).filter(postmortem__incident=incident)
-                 .select_related("owner").oldest_due_first()) if postmortem else []
-    today = timezone.localdate()
-    for item in items:
-        item.overdue = item.is_overdue(today)
+    items = action_items_marked(ActionItem.objects.visible_to(request.user).filter(postmortem__incident=incident)
+                                .select_related("owner").oldest_due_first(), today=timezone.localdate()) \
+        if postmortem else []
     return {
         "pm": postmortem,
         "pm_can_start": can_start and postmortem is None,

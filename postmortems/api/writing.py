@@ -10,11 +10,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import get_object_or_404
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as Forbidden
 from rest_framework.response import Response
 
@@ -98,7 +99,17 @@ MOVE_FOR_STATUS = {PostMortemStatus.IN_REVIEW: "submit", PostMortemStatus.PUBLIS
                    PostMortemStatus.DRAFT: "draft"}
 
 
-class PostMortemUpdateSerializer(serializers.Serializer):
+class EditSerializer(serializers.Serializer):
+    """A PATCH body: a field it does not name is an error, not silently ignored."""
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({f: "This field cannot be edited." for f in sorted(unknown)})
+        return attrs
+
+
+class PostMortemUpdateSerializer(EditSerializer):
     """Any of these; sections are Markdown. `status` moves draft → in_review → published (or in_review → draft)."""
 
     expected_revision = serializers.IntegerField(required=False, min_value=1,
@@ -122,12 +133,6 @@ class PostMortemUpdateSerializer(serializers.Serializer):
     timeline = TimelineRowSerializer(many=True, required=False)
     status = serializers.ChoiceField(choices=PostMortemStatus.choices, required=False)
 
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({f: "This field cannot be edited." for f in sorted(unknown)})
-        return attrs
-
 
 class ActionItemCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=500)
@@ -137,18 +142,12 @@ class ActionItemCreateSerializer(serializers.Serializer):
                                        help_text="An http(s) link")
 
 
-class ActionItemUpdateSerializer(serializers.Serializer):
+class ActionItemUpdateSerializer(EditSerializer):
     description = serializers.CharField(required=False, max_length=500)
     owner = serializers.CharField(required=False, max_length=150, help_text="A username")
     due_date = serializers.DateField(required=False, allow_null=True)
     ticket_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
     status = serializers.ChoiceField(choices=ActionItemStatus.choices, required=False)
-
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({f: "This field cannot be edited." for f in sorted(unknown)})
-        return attrs
 
 
 class ActionItemFilterSerializer(serializers.Serializer):
@@ -161,8 +160,16 @@ class ActionItemFilterSerializer(serializers.Serializer):
 
 # --- endpoints --------------------------------------------------------------------------------------------------------
 
+def _one(queryset: QuerySet[Any], missing: str, **lookup: Any) -> Any:
+    """The row, or a 404 saying what is missing in a sentence (not Django's "No PostMortem matches the query")."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise NotFound(missing) from None
+
+
 def _visible(request, pk: int) -> PostMortem:
-    return get_object_or_404(PostMortem.objects.visible_to(request.user).with_incident(), pk=pk)
+    return _one(PostMortem.objects.visible_to(request.user).with_incident(), "No such post-mortem.", pk=pk)
 
 
 def _data(request, postmortem: PostMortem, code: int = status.HTTP_200_OK) -> Response:
@@ -178,9 +185,10 @@ def _data(request, postmortem: PostMortem, code: int = status.HTTP_200_OK) -> Re
 @permission_classes([CanWrite])
 def incident_postmortem(request, pk: int):
     """POST starts the post-mortem of a resolved incident (201), or answers the one already started (200)."""
-    incident = get_object_or_404(Incident.objects.with_people(), pk=pk)
+    incident = _one(Incident.objects.with_people(), "No such incident.", pk=pk)
     if request.method == "GET":
-        return _data(request, get_object_or_404(PostMortem.objects.visible_to(request.user), incident=incident))
+        return _data(request, _one(PostMortem.objects.visible_to(request.user),
+                                   "This incident has no post-mortem you can read yet.", incident=incident))
     postmortem, created = _call(services.postmortem_start, incident=incident, by=request.user)
     return _data(request, postmortem, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -241,7 +249,7 @@ def postmortem_action_items(request, pk: int):
 @permission_classes([CanWrite])
 def action_item_detail(request, pk: int):
     """PATCH description, owner (a username), due_date, ticket_url, or status open/done."""
-    item = get_object_or_404(ActionItem.objects.visible_to(request.user).select_related("owner"), pk=pk)
+    item = _one(ActionItem.objects.visible_to(request.user).select_related("owner"), "No such action item.", pk=pk)
     if request.method == "PATCH":
         data = ActionItemUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

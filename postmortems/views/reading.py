@@ -68,6 +68,7 @@ def library(request):
     return render(request, "postmortems/library.html", {
         "form": form, "page": page, "rows": selectors.with_excerpts(page, filters.get("q", "")),
         "query": query.urlencode(), "searching": bool(filters.get("q")), "today": timezone.localdate(),
+        "filtered": bool(set(filters) - {"sort"}) or status != 200,  # which empty state: "none match" or "none yet"
     }, status=status)
 
 
@@ -84,10 +85,8 @@ def _postmortem(request, pk: int) -> PostMortem:
 def detail(request, pk: int):
     postmortem = _postmortem(request, pk)
     can_write = can(request.user, Perm.WRITE_POSTMORTEM)
-    today = timezone.localdate()
-    items = list(postmortem.action_items.select_related("owner").order_by("due_date", "created_at", "pk"))
-    for item in items:
-        item.overdue = item.is_overdue(today)  # type: ignore[attr-defined]
+    items = selectors.action_items_marked(postmortem.action_items.select_related("owner").oldest_due_first(),
+                                          today=timezone.localdate())
     return render(request, "postmortems/detail.html", {
         "pm": postmortem,
         "incident": postmortem.incident,
@@ -101,7 +100,7 @@ def detail(request, pk: int):
 @require_GET
 def export_markdown(request, pk: int):
     postmortem = _postmortem(request, pk)
-    items = list(postmortem.action_items.select_related("owner").order_by("due_date", "created_at", "pk"))
+    items = list(postmortem.action_items.select_related("owner").oldest_due_first())
     response = HttpResponse(postmortem_markdown(postmortem, items), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export_filename(postmortem)}"'
     return response

@@ -26,6 +26,7 @@ from incidents.selectors import assignable_users
 from postmortems import services
 from postmortems.markdown import render as render_markdown
 from postmortems.models import SECTIONS, ActionItem, ActionItemStatus, PostMortem
+from postmortems.selectors import action_items_marked
 from warroom.pagination import page_or_error
 from warroom.permissions import Perm, require
 
@@ -128,10 +129,8 @@ def _edit_context(request, postmortem: PostMortem, *, error: str = "", typed=Non
                 for name, label in SECTIONS.items()]
     rows = [{"at": _local_input(r["at"]), "event": r["event"], "entry": r.get("entry") or ""}
             for r in postmortem.timeline]
-    items = list(postmortem.action_items.select_related("owner").oldest_due_first())
     today = timezone.localdate()
-    for item in items:
-        item.overdue = item.is_overdue(today)
+    items = action_items_marked(postmortem.action_items.select_related("owner").oldest_due_first(), today=today)
     return {
         "pm": postmortem, "incident": incident, "sections": sections, "rows": rows, "items": items,
         "typed": typed, "error": error, "moves": services.allowed_moves(postmortem, request.user),
@@ -238,7 +237,8 @@ def revision(request, pk: int, number: int):
     if old is None:
         raise Http404("No such revision.")
     content = old.content
-    sections = [{"label": label, "html": render_markdown(content.get(name, ""))} for name, label in SECTIONS.items()]
+    sections = [{"name": name, "label": label, "html": render_markdown(content.get(name, ""))}
+                for name, label in SECTIONS.items()]
     seconds = content.get("downtime_seconds")
     return render(request, "postmortems/revision.html", {
         "pm": postmortem, "old": old, "content": content, "sections": sections,
@@ -256,10 +256,9 @@ def _items_page(request, items, *, title: str, mine: bool):
     except ValidationError as exc:
         return render(request, "400.html", {"detail": " ".join(exc.messages)}, status=400)
     today = timezone.localdate()
-    for item in page:
-        item.overdue = item.is_overdue(today)
-    return render(request, "postmortems/action_items.html",
-                  {"page": page, "title": title, "mine": mine, "today": today})
+    return render(request, "postmortems/action_items.html", {
+        "page": page, "items": action_items_marked(page, today=today), "title": title, "mine": mine, "today": today,
+    })
 
 
 @require_GET

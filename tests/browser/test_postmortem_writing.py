@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from incidents import services as incidents
 from postmortems.models import ActionItem, PostMortem
+from tests.browser.postmortem_steps import add_action_item, submit_and_publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,16 +47,8 @@ def test_write_preview_add_an_action_item_and_publish(login, site, make_incident
     expect(page.locator(".message")).to_contain_text("Saved: revision 2")
     expect(page.locator("#preview-resolution")).to_contain_text("marker-xss")
 
-    page.fill("#action-item-add input[name=description]", "Alert on pool saturation")
-    page.select_option("#action-item-add select[name=owner]", "responder")
-    page.fill("#action-item-add input[name=due_date]", "2030-01-31")
-    page.click("button[name=add-action-item]")
-    expect(page.locator(".pm-items input[name=description]")).to_have_value("Alert on pool saturation")
-
-    page.click("button:has-text('Submit for review')")
-    expect(page.locator("#pm-status")).to_have_text("In review")
-    page.click("button:has-text('Publish')")
-    expect(page.locator("#pm-status")).to_have_text("Published")
+    add_action_item(page, "Alert on pool saturation", owner="responder", due="2030-01-31")
+    submit_and_publish(page)
 
     page.click("text=Read the published page")
     expect(page.locator("body")).to_contain_text("marker-xss")

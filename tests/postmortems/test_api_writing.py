@@ -164,3 +164,28 @@ def test_reading_a_post_mortem_costs_the_same_queries_with_more_action_items(api
             client.get("/api/action-items/")
         counts.append((len(captured), len(listed)))
     assert counts[0] == counts[1]
+
+
+def test_every_refusal_is_json_with_a_sentence_saying_why(api, postmortem, recorded, commander, viewer):
+    item = services.action_item_add(postmortem=postmortem, by=commander, description="Fix", owner="commander")
+    refusals = [
+        (api(viewer).patch(f"/api/postmortems/{postmortem.pk}/", {"summary": "x"}, format="json"), 403),
+        (api(viewer).get(f"/api/postmortems/{postmortem.pk}/"), 404),  # a draft: not for viewers
+        (api(commander).get("/api/postmortems/999999/"), 404),
+        (api(commander).get("/api/action-items/999999/"), 404),
+        (api(commander).get("/api/incidents/999999/postmortem/"), 404),
+        (api(commander).patch(f"/api/action-items/{item.pk}/", {"status": "maybe"}, format="json"), 400),
+        (api(commander).post(f"/api/postmortems/{postmortem.pk}/action-items/", {"owner": "commander"},
+                             format="json"), 400),
+        (api(commander).patch(f"/api/postmortems/{postmortem.pk}/", {"status": "published"}, format="json"), 409),
+        (api(commander).patch(f"/api/postmortems/{postmortem.pk}/", {"summary": "x", "expected_revision": 7},
+                              format="json"), 409),
+    ]
+    for response, code in refusals:
+        assert response.status_code == code, response.content
+        assert response["Content-Type"].startswith("application/json")
+        detail = response.json()["detail"]
+        assert len(detail.split()) >= 3 and detail.rstrip().endswith("."), detail  # a sentence, not a code
+        assert "matches the given query" not in detail and "Cannot" not in detail, detail
+        if code == 400:
+            assert set(response.json()) == {"detail", "errors"}

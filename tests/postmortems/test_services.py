@@ -195,7 +195,7 @@ def test_draft_to_review_to_published_each_a_revision(postmortem, commander, rec
 
 
 def test_publish_needs_review_first_and_review_can_go_back_to_draft(postmortem, commander):
-    with pytest.raises(services.PostMortemError, match="the post-mortem is draft"):
+    with pytest.raises(services.PostMortemError, match="is a draft: only one in review can be published"):
         services.postmortem_publish(postmortem=postmortem, by=commander)
     services.postmortem_submit(postmortem=postmortem, by=commander)
     pm = services.postmortem_move(postmortem=postmortem, move="draft", by=commander)

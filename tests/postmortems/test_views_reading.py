@@ -27,6 +27,15 @@ def test_the_library_lists_what_the_reader_may_read(client, viewer, make_postmor
     assert "checkout-api" in body and "2 h" in body  # service and duration
 
 
+def test_an_empty_library_says_how_to_write_one_and_an_empty_search_how_to_see_all(client, viewer, make_postmortem):
+    client.force_login(viewer)
+    assert "No post-mortems yet. When an incident is resolved" in client.get("/postmortems/").content.decode()
+    assert "No post-mortems yet" in client.get("/postmortems/?sort=duration").content.decode()
+    make_postmortem("Disk full")
+    body = client.get("/postmortems/?q=kernel").content.decode()
+    assert "No post-mortems match these filters." in body and "No post-mortems yet" not in body
+
+
 @pytest.mark.parametrize(("query", "field"), [
     ({"severity": "SEV9"}, "severity"),
     ({"status": "lost"}, "status"),

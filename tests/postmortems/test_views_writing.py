@@ -150,6 +150,7 @@ def test_revisions_list_and_an_old_revision_reads_as_it_was(as_commander, postmo
     assert "Edited: Root Cause" in html and "@responder" in html and html.count("<tr>") >= 3
     old = as_commander.get(f"/postmortems/{postmortem.pk}/revisions/2/").content.decode()
     assert "first <strong>cause</strong>" in old and "second cause" not in old
+    assert "You are reading <strong>revision 2</strong> of 3" in old and "Not written yet." in old  # says which
     assert as_commander.get(f"/postmortems/{postmortem.pk}/revisions/9/").status_code == 404
 
 
@@ -170,7 +171,8 @@ def _items(postmortem, owner, n, *, start_days_ago=0):
                                  due_date=today - dt.timedelta(days=start_days_ago - i))
 
 
-def test_all_open_lists_oldest_due_first_with_overdue_marked(as_commander, postmortem, commander):
+@pytest.mark.parametrize("url", ["/action-items/", "/action-items/mine/"])
+def test_both_lists_put_the_oldest_due_first_with_overdue_marked(as_commander, postmortem, commander, url):
     today = timezone.localdate()
     for description, due in [("tomorrow", today + dt.timedelta(days=1)), ("yesterday", today - dt.timedelta(days=1)),
                               ("today", today)]:
@@ -178,9 +180,27 @@ def test_all_open_lists_oldest_due_first_with_overdue_marked(as_commander, postm
                                  due_date=due)
     done = services.action_item_add(postmortem=postmortem, by=commander, description="finished", owner="commander")
     services.action_item_update(item=done, by=commander, changes={"status": "done"})
-    html = as_commander.get("/action-items/").content.decode()
+    html = as_commander.get(url).content.decode()
     assert html.index("yesterday") < html.index("today") < html.index("tomorrow") and "finished" not in html
     assert html.count("overdue-badge") == 1
+
+
+def test_the_incident_page_and_the_reading_page_highlight_overdue_items_oldest_due_first(as_commander, postmortem,
+                                                                                         commander, recorded):
+    today = timezone.localdate()
+    for description, due in [("due-tomorrow", today + dt.timedelta(days=1)), ("due-today", today),
+                             ("due-yesterday", today - dt.timedelta(days=1)), ("no-date", None)]:
+        services.action_item_add(postmortem=postmortem, by=commander, description=description, owner="commander",
+                                 due_date=due)
+    done = services.action_item_add(postmortem=postmortem, by=commander, description="done-late", owner="commander",
+                                    due_date=today - dt.timedelta(days=9))
+    services.action_item_update(item=done, by=commander, changes={"status": "done"})
+    for url, marker in [(f"/incidents/{recorded.pk}/", "overdue-badge"), (f"/postmortems/{postmortem.pk}/edit/",
+                         "overdue-badge"), (f"/postmortems/{postmortem.pk}/", "overdue-label")]:
+        html = as_commander.get(url).content.decode()
+        order = [html.index(d) for d in ("done-late", "due-yesterday", "due-today", "due-tomorrow", "no-date")]
+        assert order == sorted(order), url
+        assert html.count(f'class="{marker}"') == 1, url  # yesterday's only: not today's, not a done one
 
 
 def test_my_action_items_are_mine_only(client, postmortem, commander, responder):
