@@ -17,6 +17,7 @@ MAY_IMPORT = {
     "postmortems": {"warroom", "incidents", "postmortems"},
     "people": {"warroom", "incidents", "people"},
     "alerts": {"warroom", "incidents", "alerts"},
+    "status": {"warroom", "incidents", "status"},
 }
 # warroom/urls.py and the settings wire the apps together; that is their job.
 WIRING = {"warroom/urls.py", "warroom/settings.py", "warroom/celery.py"}

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "postmortems",
     "people",
     "alerts",
+    "status",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-mitigations": {"task": "mitigations.tasks.reap_mitigations", "schedule": timedelta(seconds=60)},
     "escalate": {"task": "people.tasks.escalate", "schedule": timedelta(seconds=30)},
     "reap-notifications": {"task": "people.tasks.reap_notifications", "schedule": timedelta(seconds=60)},
+    "read-providers": {"task": "status.tasks.read_providers", "schedule": timedelta(seconds=60)},
 }
 
 # --- Diagnostics ---------------------------------------------------------------------------------

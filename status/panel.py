@@ -1,0 +1,29 @@
+"""The incident page's "Status page" section and the dashboard's banner of degraded providers."""
+
+from incidents.models import Status
+from status import selectors
+from status.forms import StatusUpdateForm
+from status.models import Component, PublicIncident
+from warroom.permissions import Perm, can
+
+
+def context(request, incident) -> dict:
+    public = (PublicIncident.objects.filter(incident=incident).prefetch_related("updates", "components").first())
+    can_post = can(request.user, Perm.MANAGE_INCIDENT)
+    initial = {}
+    if public:
+        initial = {"title": public.title, "impact": public.impact, "status": public.status,
+                   "components": list(public.components.all())}
+    return {
+        "public": public,
+        "degraded": selectors.degraded_providers() if incident.is_open else [],
+        "can_post": can_post,
+        "form": StatusUpdateForm(initial=initial, incident=incident) if can_post else None,
+        "has_components": can_post and Component.objects.exists(),
+        # The resolution step: the runbook's "update status page" comes with resolving.
+        "resolving": incident.status == Status.MONITORING,
+    }
+
+
+def dashboard_context(request) -> dict:
+    return {"degraded": selectors.degraded_providers()}

@@ -1,0 +1,105 @@
+"""The public status page (no login: everything it shows comes from the cached public data) and the
+commander's "Update status page" on the incident page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.models import Incident
+from incidents.views import after_action
+from status import selectors, services
+from status.forms import StatusUpdateForm
+from status.models import ComponentStatus
+from warroom.permissions import Perm, require
+
+PUBLIC_MAX_AGE = 15  # seconds, for browsers and proxies in front of us
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    response["X-Robots-Tag"] = "noarchive"
+    return response
+
+
+@require_GET
+def page(request):
+    data = selectors.public_cached()
+    html = render_to_string("status/page.html", {"data": data})  # no request: no session, no user, no query
+    return _public(HttpResponse(html))
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _json_incident(incident: dict, base: str) -> dict:
+    return {
+        "id": incident["id"], "name": incident["name"], "status": incident["status"], "impact": incident["impact"],
+        "created_at": _iso(incident["created_at"]), "updated_at": _iso(incident["updated_at"]),
+        "resolved_at": _iso(incident["resolved_at"]), "shortlink": f"{base}#incident-{incident['id']}",
+        "components": [{"id": c} for c in incident["components"]],
+        "incident_updates": [{"id": u["id"], "status": u["status"], "body": u["body"],
+                              "created_at": _iso(u["created_at"]), "updated_at": _iso(u["created_at"])}
+                             for u in incident["incident_updates"]],
+    }
+
+
+@require_GET
+def summary(request):
+    """Statuspage v2's summary.json: page, status, components, unresolved incidents, scheduled maintenances."""
+    data = selectors.public_cached()
+    base = request.build_absolute_uri(reverse("status:page"))
+    body = {
+        "page": {"id": "warroom", "name": data["page"]["name"], "url": base, "time_zone": "Etc/UTC",
+                 "updated_at": _iso(data["page"]["updated_at"])},
+        "status": data["status"],
+        "components": [{"id": c["id"], "name": c["name"], "description": c["description"] or None,
+                        "status": c["status"], "position": c["position"], "updated_at": _iso(c["updated_at"]),
+                        "group": False, "group_id": None, "only_show_if_degraded": False, "showcase": True}
+                       for c in data["components"]],
+        "incidents": [_json_incident(i, base) for i in data["incidents"]],
+        "scheduled_maintenances": [],
+    }
+    response = JsonResponse(body)
+    response["Access-Control-Allow-Origin"] = "*"  # public data, read by dashboards on other origins
+    return _public(response)
+
+
+@require_GET
+def history_atom(request):
+    """An Atom feed: one entry per public update of the current and last 14 days' incidents."""
+    data = selectors.public_cached()
+    base = request.build_absolute_uri(reverse("status:page"))
+    entries = sorted(({"incident": i, "update": u} for i in data["incidents"] + data["resolved"]
+                      for u in i["incident_updates"]), key=lambda e: e["update"]["created_at"], reverse=True)
+    xml = render_to_string("status/history.atom", {"data": data, "entries": entries, "base": base,
+                                                    "self": request.build_absolute_uri()})
+    return _public(HttpResponse(xml, content_type="application/atom+xml; charset=utf-8"))
+
+
+@require_POST
+def update(request, pk: int):
+    """The commander's public update, from the incident page; bad input answers 400 with the form's reasons."""
+    require(request.user, Perm.MANAGE_INCIDENT)
+    incident = get_object_or_404(Incident, pk=pk)
+    form = StatusUpdateForm(request.POST, incident=incident)
+    if not form.is_valid():
+        reasons = " ".join(f"{form.fields[f].label or f}: {' '.join(e)}" if f in form.fields else " ".join(e)
+                           for f, e in form.errors.items())
+        return after_action(request, incident, error=f"Status page not updated. {reasons}", status=400)
+    data = form.cleaned_data
+    try:
+        services.status_update_post(incident=incident, title=data["title"], body=data["body"], impact=data["impact"],
+                                    status=data["status"], components=list(data["components"]),
+                                    component_status=data["component_status"] or ComponentStatus.DEGRADED_PERFORMANCE,
+                                    by=request.user)
+    except ValidationError as exc:
+        return after_action(request, incident, error=" ".join(exc.messages), status=400)
+    return after_action(request, incident, notice="Status page updated.")
