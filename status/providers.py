@@ -69,6 +69,10 @@ def fetch(url: str, *, timeout: float) -> bytes:
         response = http.request("GET", url, preload_content=False, redirect=False,
                                 headers={"User-Agent": "Warroom status reader", "Accept": "application/json, "
                                          "application/atom+xml, application/rss+xml, application/xml, */*"})
+    except http_errors.NewConnectionError:  # a subclass of ConnectTimeoutError in urllib3 2: first
+        raise ReadError("cannot connect: connection refused") from None
+    except http_errors.NameResolutionError:
+        raise ReadError("cannot connect: host name does not resolve") from None
     except (http_errors.TimeoutError, TimeoutError):
         raise ReadError(f"no answer within {timeout:g} s") from None
     except http_errors.HTTPError as exc:
