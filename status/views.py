@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -28,6 +29,7 @@ def _public(response: HttpResponse) -> HttpResponse:
     return response
 
 
+@login_not_required  # the public status page: no login, public data only
 @require_GET
 def page(request):
     data = selectors.public_cached()
@@ -51,6 +53,7 @@ def _json_incident(incident: dict, base: str) -> dict:
     }
 
 
+@login_not_required  # the public status page: no login, public data only
 @require_GET
 def summary(request):
     """Statuspage v2's summary.json: page, status, components, unresolved incidents, scheduled maintenances."""
@@ -72,6 +75,7 @@ def summary(request):
     return _public(response)
 
 
+@login_not_required  # the public status page: no login, public data only
 @require_GET
 def history_atom(request):
     """An Atom feed: one entry per public update of the current and last 14 days' incidents."""
