@@ -144,12 +144,19 @@ MATRIX: dict[str, list[Row]] = {
     "postmortems:detail": [Row("view", "get", kwargs={"pk": "published"})],
     "postmortems:export": [Row("view", "get", kwargs={"pk": "published"})],
     "postmortems-api:list": [Row("view", "get")],
+    # status (h/status): the commander's public update; the external services' readings
+    "status:update": [Row("manage", "post", {"title": "Checkout errors", "status": "investigating", "impact": "minor",
+                                             "body": "Looking into it."})],
+    "status-api:external-services": [Row("view", "get")],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
 # The calendar feeds answer whoever holds their URL's secret token (tests/people/test_calendar.py).
 EXEMPT = {"login", "logout", "healthz", "schema", "api-docs", "api:api-root", "people:rotation_ics",
           "people:contact_ics"}
+# The public status page answers everyone, GET only, public data only (tests/status/test_public.py: anonymous reads,
+# no internal field, 405 for every other method).
+EXEMPT |= {"status:page", "status:summary", "status:history_atom"}
 
 
 def url_names(patterns=None, prefix: str = "") -> set[str]:

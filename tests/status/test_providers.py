@@ -147,7 +147,7 @@ def test_an_older_read_never_overwrites_a_newer_one(provider_site):
     assert services.provider_read(provider_id=provider.pk, now=NOW + dt.timedelta(minutes=1)) == ProviderState.OPERATIONAL
 
 
-def test_runbook_providers_are_seeded():
+def test_runbook_providers_are_seeded(runbook):
     rows = {p.name: p for p in Provider.objects.all()}
     assert rows["AWS"].kind == ProviderKind.FEED and rows["AWS"].support_contact.startswith("AWS Premium Support")
     assert rows["Stripe"].kind == ProviderKind.NONE and rows["Stripe"].state == ProviderState.NOT_READ
