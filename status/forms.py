@@ -21,7 +21,7 @@ class StatusUpdateForm(forms.Form):
         self.incident = incident
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("use_incident_title") and self.incident is not None:
             data["title"] = self.incident.title  # marked public by the commander, explicitly
         if not (data.get("title") or "").strip() and "title" not in self.errors:

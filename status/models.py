@@ -156,3 +156,6 @@ class PublicUpdate(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.body[:60]}"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 import urllib3
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
+from defusedxml import ElementTree  # type: ignore[import-untyped]  # no stubs published
+from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 from urllib3 import exceptions as http_errors
 
 from status.models import ProviderState

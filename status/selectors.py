@@ -12,10 +12,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import models
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from status.models import Component, ComponentStatus, Impact, Provider, PublicIncident, PublicStatus, PublicUpdate
+from status.models import Component, ComponentStatus, Provider, PublicIncident, PublicStatus, PublicUpdate
 
 PUBLIC_KEY = "status:public:v1"
 PUBLIC_TTL = 15  # seconds: bounds what another process's cache shows after an update
@@ -29,7 +30,7 @@ DESCRIPTIONS = {"none": "All Systems Operational", "minor": "Minor Service Outag
                 "major": "Partial System Outage", "critical": "Major Service Outage"}
 
 
-def providers():
+def providers() -> models.QuerySet[Provider]:
     return Provider.objects.all()
 
 

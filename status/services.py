@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -22,8 +23,17 @@ from incidents.services import timeline_record
 from status import providers as reading
 from status import selectors
 from status.apps import STATUS_PAGE_ENTRY
-from status.models import Component, ComponentStatus, Impact, Provider, ProviderKind, ProviderState, PublicIncident
-from status.models import PublicStatus, PublicUpdate
+from status.models import (
+    Component,
+    ComponentStatus,
+    Impact,
+    Provider,
+    ProviderKind,
+    ProviderState,
+    PublicIncident,
+    PublicStatus,
+    PublicUpdate,
+)
 from warroom.permissions import Perm, require
 
 log = logging.getLogger(__name__)
@@ -85,7 +95,7 @@ def _clean(*, title: str, body: str, impact: str, status: str, component_status:
 @transaction.atomic
 def status_update_post(*, incident: Incident, title: str, body: str, impact: str, status: str,
                        components: list[Component], component_status: str = ComponentStatus.DEGRADED_PERFORMANCE,
-                       by, now: dt.datetime | None = None) -> PublicUpdate:
+                       by: User, now: dt.datetime | None = None) -> PublicUpdate:
     """Tell the public: create or update the incident's public record, add an update, set the affected components.
 
     Resolving sets the affected components back to operational (unless another current public incident still

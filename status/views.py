@@ -8,7 +8,7 @@ import datetime as dt
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -95,8 +95,8 @@ def update(request, pk: int):
     incident = get_object_or_404(Incident, pk=pk)
     form = StatusUpdateForm(request.POST, incident=incident)
     if not form.is_valid():
-        reasons = " ".join(f"{form.fields[f].label or f}: {' '.join(e)}" if f in form.fields else " ".join(e)
-                           for f, e in form.errors.items())
+        reasons = " ".join(f"{form.fields[f].label or f}: {' '.join(map(str, e))}" if f in form.fields
+                           else " ".join(map(str, e)) for f, e in form.errors.items())
         return after_action(request, incident, error=f"Status page not updated. {reasons}", status=400)
     data = form.cleaned_data
     try:

@@ -32,7 +32,8 @@ def test_dashboard_says_nothing_when_all_are_fine(client, viewer):
 def test_open_incidents_show_it_resolved_ones_do_not(client, viewer, degraded, make_incident):
     client.force_login(viewer)
     assert "Elevated API errors" in client.get(f"/incidents/{make_incident().pk}/").content.decode()
-    assert "Elevated API errors" not in client.get(f"/incidents/{make_incident(status='resolved').pk}/").content.decode()
+    resolved = make_incident(status="resolved")
+    assert "Elevated API errors" not in client.get(f"/incidents/{resolved.pk}/").content.decode()
 
 
 def test_unknown_is_listed_in_the_api_with_its_error(api, viewer):

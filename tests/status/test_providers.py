@@ -92,8 +92,9 @@ def _rfc822(when: dt.datetime) -> str:
 
 
 def test_feed_recent_open_item_is_degraded(provider_site):
-    url = provider_site.feed("/rss", rss([("Increased API error rates in us-east-1", _rfc822(NOW - dt.timedelta(minutes=20))),
-                                          ("Service is operating normally: [RESOLVED] Old", _rfc822(NOW - dt.timedelta(days=2)))]))
+    url = provider_site.feed("/rss", rss([
+        ("Increased API error rates in us-east-1", _rfc822(NOW - dt.timedelta(minutes=20))),
+        ("Service is operating normally: [RESOLVED] Old", _rfc822(NOW - dt.timedelta(days=2)))]))
     provider = _read(_provider(url, kind=ProviderKind.FEED))
     assert provider.state == ProviderState.DEGRADED
     assert provider.description == "Increased API error rates in us-east-1"
@@ -144,7 +145,8 @@ def test_an_older_read_never_overwrites_a_newer_one(provider_site):
     assert services.provider_read(provider_id=provider.pk, now=NOW - dt.timedelta(seconds=30)) is None
     provider.refresh_from_db()
     assert (provider.state, provider.read_at) == (ProviderState.DEGRADED, NOW)
-    assert services.provider_read(provider_id=provider.pk, now=NOW + dt.timedelta(minutes=1)) == ProviderState.OPERATIONAL
+    later = NOW + dt.timedelta(minutes=1)
+    assert services.provider_read(provider_id=provider.pk, now=later) == ProviderState.OPERATIONAL
 
 
 def test_runbook_providers_are_seeded(runbook):

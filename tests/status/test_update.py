@@ -59,7 +59,8 @@ def test_publishing_the_internal_title_is_explicit(client, commander, incident):
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"title": ""}, "title"), ({"title": "x" * 201}, "title"), ({"body": ""}, "body"), ({"body": "x" * 2001}, "body"),
-    ({"impact": "apocalyptic"}, "impact"), ({"status": "postmortem"}, "status"), ({"components": ["999999"]}, "components"),
+    ({"impact": "apocalyptic"}, "impact"), ({"status": "postmortem"}, "status"),
+    ({"components": ["999999"]}, "components"),
     ({"components": ["abc"]}, "components"), ({"component_status": "on_fire"}, "component_status"),
 ])
 def test_bad_input_is_a_400_that_changes_nothing(client, commander, incident, change, field):
