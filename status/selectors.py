@@ -9,6 +9,8 @@ cache is per process) see it within the TTL. Anonymous readers then cost no quer
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from status.models import Component, ComponentStatus, Provider, PublicIncident, PublicStatus, PublicUpdate
 
-PUBLIC_KEY = "status:public:v1"
+VERSION_KEY = "status:public:version"  # every cached public thing is keyed by it; a change sets a new one
 PUBLIC_TTL = 15  # seconds: bounds what another process's cache shows after an update
 RESOLVED_DAYS = 14
 STALE_AFTER = dt.timedelta(minutes=5)  # a provider not read for this long shows its reading as stale
@@ -91,16 +93,31 @@ def public_data(now: dt.datetime | None = None) -> dict:
     }
 
 
+def _version() -> int:
+    return cache.get_or_set(VERSION_KEY, time.time_ns, None)
+
+
 def public_cached() -> dict:
     """The public data, from the cache when it is there (no query), else built and stored for PUBLIC_TTL s."""
-    data = cache.get(PUBLIC_KEY)
+    key = f"status:public:{_version()}:data"
+    data = cache.get(key)
     if data is None:
         data = public_data()
-        cache.set(PUBLIC_KEY, data, PUBLIC_TTL)
+        cache.set(key, data, PUBLIC_TTL)
     return data
 
 
+def public_rendered(name: str, render: Callable[[dict], str]) -> str:
+    """A rendered public document (the page, the JSON, the feed; `name` says which and for which host):
+    rendering costs more than reading the cache, so it is cached too, under the same version as the data."""
+    key = f"status:public:{_version()}:{name}"
+    text = cache.get(key)
+    if text is None:
+        text = render(public_cached())
+        cache.set(key, text, PUBLIC_TTL)
+    return text
+
+
 def public_forget() -> None:
-    cache.delete(PUBLIC_KEY)
-
-
+    """After a public change commits: a new version, so every cached page, JSON and feed is built afresh."""
+    cache.set(VERSION_KEY, time.time_ns(), None)

@@ -4,10 +4,11 @@ commander's "Update status page" on the incident page."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,8 +33,8 @@ def _public(response: HttpResponse) -> HttpResponse:
 @login_not_required  # the public status page: no login, public data only
 @require_GET
 def page(request):
-    data = selectors.public_cached()
-    html = render_to_string("status/page.html", {"data": data})  # no request: no session, no user, no query
+    # Rendered without the request: no session, no user, no query; the same bytes for every reader.
+    html = selectors.public_rendered("page", lambda data: render_to_string("status/page.html", {"data": data}))
     return _public(HttpResponse(html))
 
 
@@ -57,9 +58,15 @@ def _json_incident(incident: dict, base: str) -> dict:
 @require_GET
 def summary(request):
     """Statuspage v2's summary.json: page, status, components, unresolved incidents, scheduled maintenances."""
-    data = selectors.public_cached()
     base = request.build_absolute_uri(reverse("status:page"))
-    body = {
+    text = selectors.public_rendered(f"summary:{base}", lambda data: json.dumps(_summary(data, base)))
+    response = HttpResponse(text, content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"  # public data, read by dashboards on other origins
+    return _public(response)
+
+
+def _summary(data: dict, base: str) -> dict:
+    return {
         "page": {"id": "warroom", "name": data["page"]["name"], "url": base, "time_zone": "Etc/UTC",
                  "updated_at": _iso(data["page"]["updated_at"])},
         "status": data["status"],
@@ -70,21 +77,21 @@ def summary(request):
         "incidents": [_json_incident(i, base) for i in data["incidents"]],
         "scheduled_maintenances": [],
     }
-    response = JsonResponse(body)
-    response["Access-Control-Allow-Origin"] = "*"  # public data, read by dashboards on other origins
-    return _public(response)
 
 
 @login_not_required  # the public status page: no login, public data only
 @require_GET
 def history_atom(request):
     """An Atom feed: one entry per public update of the current and last 14 days' incidents."""
-    data = selectors.public_cached()
     base = request.build_absolute_uri(reverse("status:page"))
-    entries = sorted(({"incident": i, "update": u} for i in data["incidents"] + data["resolved"]
-                      for u in i["incident_updates"]), key=lambda e: e["update"]["created_at"], reverse=True)
-    xml = render_to_string("status/history.atom", {"data": data, "entries": entries, "base": base,
-                                                    "self": request.build_absolute_uri()})
+
+    def render(data: dict) -> str:
+        entries = sorted(({"incident": i, "update": u} for i in data["incidents"] + data["resolved"]
+                          for u in i["incident_updates"]), key=lambda e: e["update"]["created_at"], reverse=True)
+        return render_to_string("status/history.atom", {"data": data, "entries": entries, "base": base,
+                                                         "self": base + "history.atom"})
+
+    xml = selectors.public_rendered(f"atom:{base}", render)
     return _public(HttpResponse(xml, content_type="application/atom+xml; charset=utf-8"))
 
 
