@@ -19,7 +19,7 @@ def context(request, incident) -> dict:
         "degraded": selectors.degraded_providers() if incident.is_open else [],
         "can_post": can_post,
         "form": StatusUpdateForm(initial=initial, incident=incident) if can_post else None,
-        "has_components": can_post and Component.objects.exists(),
+        "components": list(Component.objects.all()) if can_post else [],  # one query, for commanders only
         # The resolution step: the runbook's "update status page" comes with resolving.
         "resolving": incident.status == Status.MONITORING,
     }

@@ -104,3 +104,44 @@ def test_resolving_sets_components_back_unless_another_incident_names_them(comma
     assert checkout.status == ComponentStatus.OPERATIONAL
     assert search.status == ComponentStatus.MAJOR_OUTAGE  # still named by the second, current, incident
     assert PublicIncident.objects.get(incident=first).resolved_at is not None
+
+
+def _count(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_panel_costs_the_same_with_many_updates_and_components(client, commander, incident, checkout):
+    client.force_login(commander)
+    services.status_update_post(incident=incident, by=commander, components=[checkout], **GOOD)
+    client.get(f"/incidents/{incident.pk}/")  # the page's own first-visit caches
+    small = _count(client, f"/incidents/{incident.pk}/")
+    more = [Component.objects.create(name=f"Part {i}") for i in range(10)]
+    for i in range(15):
+        services.status_update_post(incident=incident, by=commander, components=[checkout, *more],
+                                    **{**GOOD, "body": f"update {i}"})
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "update 14" in page and "Part 9" in page
+    assert _count(client, f"/incidents/{incident.pk}/") == small
+
+
+def test_the_dashboard_banner_costs_one_query_whatever_the_providers(client, viewer):
+    from django.utils import timezone
+
+    from status.models import Provider, ProviderKind, ProviderState
+
+    client.force_login(viewer)
+
+    def degrade(n, start):
+        for i in range(start, start + n):
+            Provider.objects.create(name=f"P{i}", kind=ProviderKind.NONE, status_page_url="https://x.example/",
+                                    state=ProviderState.OUTAGE, read_at=timezone.now())
+    degrade(1, 0)
+    small = _count(client, "/")
+    degrade(10, 1)
+    assert "P10" in client.get("/").content.decode()
+    assert _count(client, "/") == small
