@@ -5,4 +5,5 @@ from status import api
 app_name = "status-api"
 urlpatterns = [
     path("external-services/", api.external_services, name="external-services"),
+    path("incidents/<int:pk>/status-updates/", api.status_updates, name="incident-status-updates"),
 ]

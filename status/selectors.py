@@ -94,7 +94,7 @@ def public_data(now: dt.datetime | None = None) -> dict:
 
 
 def _version() -> int:
-    return cache.get_or_set(VERSION_KEY, time.time_ns, None)
+    return int(cache.get_or_set(VERSION_KEY, time.time_ns, None) or 0)
 
 
 def public_cached() -> dict:

@@ -148,6 +148,8 @@ MATRIX: dict[str, list[Row]] = {
     "status:update": [Row("manage", "post", {"title": "Checkout errors", "status": "investigating", "impact": "minor",
                                              "body": "Looking into it."})],
     "status-api:external-services": [Row("view", "get")],
+    "status-api:incident-status-updates": [Row("view", "get"), Row("manage", "post", {
+        "title": "Checkout errors", "status": "investigating", "impact": "minor", "body": "Looking into it."})],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
