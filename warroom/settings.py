@@ -181,6 +181,7 @@ SPECTACULAR_SETTINGS = {
         "MitigationStatusEnum": "mitigations.models.Mitigation.Status",
         "PostMortemStatusEnum": "postmortems.models.PostMortemStatus",  # writing (h/pm-write)
         "ActionItemStatusEnum": "postmortems.models.ActionItemStatus",
+        "PublicStatusEnum": "status.models.PublicStatus",  # the status page's public updates (h/status)
     },
 }
 
