@@ -5,6 +5,7 @@ public: it never points the page at an internal field; `PublicIncident.incident`
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -70,6 +71,12 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.components, list) or not all(isinstance(c, str) and c for c in self.components):
+            raise ValidationError({"components": 'A list of component names, e.g. ["API", "Webhooks"].'})
+        if self.kind != ProviderKind.NONE and not self.url:
+            raise ValidationError({"url": "Give the URL to read, or choose “Link only”."})
 
     @property
     def is_degraded(self) -> bool:

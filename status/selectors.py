@@ -23,7 +23,6 @@ from status.models import Component, ComponentStatus, Provider, PublicIncident, 
 VERSION_KEY = "status:public:version"  # every cached public thing is keyed by it; a change sets a new one
 PUBLIC_TTL = 15  # seconds: bounds what another process's cache shows after an update
 RESOLVED_DAYS = 14
-STALE_AFTER = dt.timedelta(minutes=5)  # a provider not read for this long shows its reading as stale
 
 COMPONENT_INDICATOR = {ComponentStatus.OPERATIONAL: "none", ComponentStatus.DEGRADED_PERFORMANCE: "minor",
                        ComponentStatus.PARTIAL_OUTAGE: "major", ComponentStatus.MAJOR_OUTAGE: "critical"}
@@ -38,10 +37,6 @@ def providers() -> models.QuerySet[Provider]:
 
 def degraded_providers() -> list[Provider]:
     return list(Provider.objects.degraded())
-
-
-def is_stale(provider: Provider, now: dt.datetime | None = None) -> bool:
-    return provider.read_at is not None and (now or timezone.now()) - provider.read_at > STALE_AFTER
 
 
 def page_name() -> str:

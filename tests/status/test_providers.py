@@ -154,3 +154,32 @@ def test_runbook_providers_are_seeded(runbook):
     assert rows["AWS"].kind == ProviderKind.FEED and rows["AWS"].support_contact.startswith("AWS Premium Support")
     assert rows["Stripe"].kind == ProviderKind.NONE and rows["Stripe"].state == ProviderState.NOT_READ
     assert rows["SendGrid"].kind == ProviderKind.STATUSPAGE_V2 and "support@" in rows["SendGrid"].support_contact
+
+
+@pytest.mark.parametrize(("change", "field"), [({"components": "API"}, "components"),
+                                               ({"components": [1, 2]}, "components"),
+                                               ({"components": [""]}, "components"),
+                                               ({"url": ""}, "url")])
+def test_admin_rows_are_validated(change, field):
+    from django.core.exceptions import ValidationError
+
+    fields = {"name": "X", "kind": ProviderKind.STATUSPAGE_V2, "url": "https://x.example.com",
+              "status_page_url": "https://x.example.com/", "components": ["API"], **change}
+    provider = Provider(**fields)
+    with pytest.raises(ValidationError) as caught:
+        provider.full_clean()
+    assert field in caught.value.message_dict
+    Provider(name="Y", kind=ProviderKind.STATUSPAGE_V2, url="https://x.example.com",
+             status_page_url="https://x.example.com/", components=["API"]).full_clean()
+
+
+def test_admin_saves_a_provider_and_a_component(admin_client):
+    response = admin_client.post("/admin/status/provider/add/", {
+        "name": "GitHub", "kind": "statuspage_v2", "url": "https://www.githubstatus.com",
+        "status_page_url": "https://www.githubstatus.com/", "support_contact": "support", "components": '["Actions"]',
+        "timeout_seconds": 5, "position": 4})
+    assert response.status_code == 302, response.content[:2000]
+    assert Provider.objects.get(name="GitHub").components == ["Actions"]
+    response = admin_client.post("/admin/status/component/add/", {"name": "Checkout", "position": 1,
+                                                                   "status": "operational", "description": ""})
+    assert response.status_code == 302
