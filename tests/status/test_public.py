@@ -161,3 +161,14 @@ def test_public_urls_are_read_only(client, commander):
     for url in URLS:
         for method in ("post", "put", "patch", "delete"):
             assert getattr(client, method)(url).status_code == 405, (method, url)
+
+
+def test_demo_fills_the_status_page_once(settings, runbook, client, capsys):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo")
+    call_command("demo")
+    assert Component.objects.count() == 4
+    page = client.get("/status/").content.decode()
+    assert "Slow checkout for some customers" in page and "Checkout" in page
