@@ -16,7 +16,7 @@ def context(request, incident) -> dict:
                    "components": list(public.components.all())}
     return {
         "public": public,
-        "degraded": selectors.degraded_providers() if incident.is_open else [],
+        **(_providers() if incident.is_open else {"degraded": [], "providers": []}),
         "can_post": can_post,
         "form": StatusUpdateForm(initial=initial, incident=incident) if can_post else None,
         "components": list(Component.objects.all()) if can_post else [],  # one query, for commanders only
@@ -25,5 +25,11 @@ def context(request, incident) -> dict:
     }
 
 
+def _providers() -> dict:
+    """Every provider in one query: the degraded ones as a banner, all of them (the runbook's table) folded."""
+    providers = list(selectors.providers())
+    return {"degraded": [p for p in providers if p.is_degraded], "providers": providers}
+
+
 def dashboard_context(request) -> dict:
-    return {"degraded": selectors.degraded_providers()}
+    return _providers()

@@ -35,10 +35,6 @@ def providers() -> models.QuerySet[Provider]:
     return Provider.objects.all()
 
 
-def degraded_providers() -> list[Provider]:
-    return list(Provider.objects.degraded())
-
-
 def page_name() -> str:
     return getattr(settings, "STATUS_PAGE_NAME", "Status")
 

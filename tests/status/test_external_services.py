@@ -24,9 +24,14 @@ def test_dashboard_shows_a_degraded_provider(client, viewer, degraded):
     assert "External services degraded" in page and "Elevated API errors" in page and "help@x.example" in page
 
 
-def test_dashboard_says_nothing_when_all_are_fine(client, viewer):
+def test_dashboard_says_nothing_when_all_are_fine_and_folds_the_table(client, viewer):
+    Provider.objects.filter(name="AWS").update(state=ProviderState.UNKNOWN, error="no answer within 5 s",
+                                               read_at=timezone.now())
     client.force_login(viewer)
-    assert "External services degraded" not in client.get("/").content.decode()
+    page = client.get("/").content.decode()
+    assert "External services degraded" not in page
+    assert "External services (3)" in page  # the runbook's table, folded: AWS, Stripe, SendGrid
+    assert "Unknown" in page and "no answer within 5 s" in page and "Not read" in page
 
 
 def test_open_incidents_show_it_resolved_ones_do_not(client, viewer, degraded, make_incident):
