@@ -56,6 +56,19 @@ def panels_for(request, incident) -> list[dict]:
     return [{"template": p.template, **p.context(request, incident)} for p in PANELS]
 
 
+# The dashboard's own plug-in point: a banner or panel above the open incidents (context(request) -> dict).
+DASHBOARD_PANELS: list[Panel] = []
+
+
+def register_dashboard_panel(template: str, context: Callable) -> None:
+    if all(p.template != template for p in DASHBOARD_PANELS):
+        DASHBOARD_PANELS.append(Panel(template, context))
+
+
+def dashboard_panels_for(request) -> list[dict]:
+    return [{"template": p.template, **p.context(request)} for p in DASHBOARD_PANELS]
+
+
 class Event(StrEnum):
     """What services tell listeners about; the payload is an IncidentEvent."""
 

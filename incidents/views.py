@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents import selectors, services
 from incidents.announcement import announcement_text
-from incidents.extensions import NOTE_OPTIONS, panels_for
+from incidents.extensions import NOTE_OPTIONS, dashboard_panels_for, panels_for
 from incidents.forms import (
     DeclareForm,
     DetailsForm,
@@ -37,7 +37,8 @@ def _incident(request, pk: int, perm: Perm = Perm.VIEW_INCIDENT) -> Incident:
 @require_GET
 def dashboard(request):
     require(request.user, Perm.VIEW_INCIDENT)
-    return render(request, "incidents/dashboard.html", _dashboard_context(request))
+    return render(request, "incidents/dashboard.html",
+                  {**_dashboard_context(request), "dashboard_panels": dashboard_panels_for(request)})
 
 
 def _dashboard_context(request) -> dict:

@@ -55,6 +55,7 @@ def runbook(db):
     importlib.import_module("people.migrations.0002_runbook_contacts_and_escalation").seed(apps, None)
     importlib.import_module("people.migrations.0003_groups").grant(apps, None)
     importlib.import_module("alerts.migrations.0002_default_rules").seed(apps, None)
+    importlib.import_module("status.migrations.0002_runbook_providers").seed(apps, None)
 
 
 def _person(username: str, group: str | None) -> User:

@@ -18,6 +18,7 @@ MAY_IMPORT = {
     "people": {"warroom", "incidents", "people"},
     "alerts": {"warroom", "incidents", "alerts"},
     "chat": {"warroom", "incidents", "people", "chat"},
+    "status": {"warroom", "incidents", "status"},
 }
 # warroom/urls.py and the settings wire the apps together; that is their job.
 WIRING = {"warroom/urls.py", "warroom/settings.py", "warroom/celery.py"}

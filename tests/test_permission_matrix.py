@@ -150,12 +150,21 @@ MATRIX: dict[str, list[Row]] = {
     "chat:summary": [Row("manage", "post", kwargs={"pk": "incident"})],
     "chat:command": [Row("slack", "post", {"text": "declare SEV1 From a session", "user_id": "U1"})],
     "chat:interactivity": [Row("slack", "post", {"payload": "{}"})],
+    # status (h/status): the commander's public update; the external services' readings
+    "status:update": [Row("manage", "post", {"title": "Checkout errors", "status": "investigating", "impact": "minor",
+                                             "body": "Looking into it."})],
+    "status-api:external-services": [Row("view", "get")],
+    "status-api:incident-status-updates": [Row("view", "get"), Row("manage", "post", {
+        "title": "Checkout errors", "status": "investigating", "impact": "minor", "body": "Looking into it."})],
 }
 
 # Not about incidents: they answer everyone (login, logout, health) or are read-only documents with their own tests.
 # The calendar feeds answer whoever holds their URL's secret token (tests/people/test_calendar.py).
 EXEMPT = {"login", "logout", "healthz", "schema", "api-docs", "api:api-root", "people:rotation_ics",
           "people:contact_ics"}
+# The public status page answers everyone, GET only, public data only (tests/status/test_public.py: anonymous reads,
+# no internal field, 405 for every other method).
+EXEMPT |= {"status:page", "status:summary", "status:history_atom"}
 
 
 def url_names(patterns=None, prefix: str = "") -> set[str]:

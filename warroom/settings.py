@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "people",
     "alerts",
     "chat",
+    "status",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,7 @@ SPECTACULAR_SETTINGS = {
         "MitigationStatusEnum": "mitigations.models.Mitigation.Status",
         "PostMortemStatusEnum": "postmortems.models.PostMortemStatus",  # writing (h/pm-write)
         "ActionItemStatusEnum": "postmortems.models.ActionItemStatus",
+        "PublicStatusEnum": "status.models.PublicStatus",  # the status page's public updates (h/status)
     },
 }
 
@@ -212,6 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     "escalate": {"task": "people.tasks.escalate", "schedule": timedelta(seconds=30)},
     "reap-notifications": {"task": "people.tasks.reap_notifications", "schedule": timedelta(seconds=60)},
     "reap-slack": {"task": "chat.tasks.reap_operations", "schedule": timedelta(seconds=60)},
+    "read-providers": {"task": "status.tasks.read_providers", "schedule": timedelta(seconds=60)},
 }
 
 # --- Diagnostics ---------------------------------------------------------------------------------
