@@ -4,6 +4,7 @@ import pytest
 
 from mitigations import services
 from mitigations.models import Mitigation
+from tests.mitigations.conftest import worker_tasks
 
 pytestmark = pytest.mark.django_db
 DEPLOYMENT = "bharatcart-api"
@@ -25,7 +26,7 @@ def test_a_rollback_starts_while_the_rollout_is_followed(following, k8s_target, 
     services.mitigation_approve(mitigation=undo, by=second_commander)
     with django_capture_on_commit_callbacks() as queued:
         confirmed = services.mitigation_confirm(mitigation=undo, by=commander, confirm=DEPLOYMENT)
-    assert confirmed.status == Mitigation.Status.QUEUED and len(queued) == 1
+    assert confirmed.status == Mitigation.Status.QUEUED and len(worker_tasks(queued)) == 1
     assert Mitigation.objects.filter(status=Mitigation.Status.QUEUED).count() == 2
 
 
