@@ -36,7 +36,7 @@ PLAYBOOKS = {
         Playbook(
             slug="db-pool-exhausted",
             title="Database connection pool exhausted",
-            steps=(Step("postgres.connections"), Step("postgres.active_queries")),
+            steps=(Step("postgres.connections", {"group": "application"}), Step("postgres.active_queries")),
             solution="Increase max_connections or fix connection leaks.",
         ),
     ]
