@@ -233,6 +233,8 @@ DIAGNOSTICS_WATCH_MAX_SECONDS = env_int("WARROOM_WATCH_MAX_SECONDS", 7200, minim
 # Steady growth: at least this many MiB per minute, with a least-squares fit at least this good (R²).
 DIAGNOSTICS_GROWTH_MIB_PER_MIN = env_int("WARROOM_GROWTH_MIB_PER_MIN", 1, minimum=0)
 DIAGNOSTICS_GROWTH_MIN_R2 = 0.8
+# Where the runbook lives (its "Check memory leaks" line is linked beside a leaking pod); empty: shown, not linked.
+RUNBOOK_URL = env_str("WARROOM_RUNBOOK_URL", "")
 
 # --- Mitigations ---------------------------------------------------------------------------------
 MITIGATION_APPROVAL_MINUTES = env_int("WARROOM_APPROVAL_MINUTES", 15, minimum=1)
