@@ -29,7 +29,8 @@ def memory_svg(pod: str, samples: Sequence[tuple[float, int]], request: int | No
         return round(PAD + (WIDTH - 2 * PAD) * ((t - t0) / span if span else 0), 1)
 
     parts = [format_html('<svg class="memory-chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
-                         'aria-label="memory of {}"><title>memory of {}</title>', WIDTH, HEIGHT, WIDTH, HEIGHT, pod, pod)]
+                         'aria-label="memory of {}"><title>memory of {}</title>',
+                         WIDTH, HEIGHT, WIDTH, HEIGHT, pod, pod)]
     for value, css, label in ((limit, "limit", "limit"), (request, "request", "request")):
         if value:
             y = _y(value, top)
@@ -40,5 +41,5 @@ def memory_svg(pod: str, samples: Sequence[tuple[float, int]], request: int | No
     if samples:
         points = " ".join(f"{x(t)},{_y(v, top)}" for t, v in samples)
         parts.append(format_html('<polyline class="usage" fill="none" points="{}"/>', points))
-    parts.append(mark_safe("</svg>"))  # noqa: S308 - a constant
-    return mark_safe("".join(parts))  # noqa: S308 - each part built by format_html from numbers and an escaped name
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(parts))

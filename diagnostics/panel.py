@@ -2,12 +2,14 @@
 solutions as buttons, and memory watches with a chart per pod."""
 
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
 
 from diagnostics import selectors, watches
 from diagnostics.checks import REGISTRY
+from diagnostics.models import Run
 from diagnostics.playbooks import HEAP_SNAPSHOT_COMMAND, PLAYBOOKS, SolutionKind
 from incidents.extensions import contacts_for_role
 from targets.models import Target
@@ -29,19 +31,30 @@ def scale_up_to(current: int | None, low: int | None, high: int | None) -> int |
     return wanted
 
 
-def _deployments(runs) -> list[Target]:
-    """Kubernetes targets with their scale bounds (the mitigations' limits, read through the target's relation)
-    and the current replicas as the latest pods table in this incident counted them."""
-    targets = list(Target.objects.filter(enabled=True, kind=Target.Kind.KUBERNETES).exclude(deployment="")
-                   .select_related("scale_limits").order_by("name"))
-    for t in targets:
+@dataclass(frozen=True)
+class Deployment:
+    """A Kubernetes target as the solutions draw it: its scale bounds (the mitigations' limits, read through the
+    target's relation) and the current replicas as the latest pods table in this incident counted them."""
+
+    name: str
+    deployment: str
+    low: int | None
+    high: int | None
+    current_replicas: int | None
+    scale_up_to: int | None
+
+
+def _deployments(runs: list[Run]) -> list[Deployment]:
+    out = []
+    for t in (Target.objects.filter(enabled=True, kind=Target.Kind.KUBERNETES).exclude(deployment="")
+              .select_related("scale_limits").order_by("name")):
         limits = getattr(t, "scale_limits", None)
-        t.low, t.high = (limits.min_replicas, limits.max_replicas) if limits else (None, None)
-        latest = next((r for r in runs if r.target_id == t.pk and r.check_name == "kubernetes.pods" and r.is_done
-                       and r.status == r.Status.SUCCEEDED), None)
-        t.current_replicas = len(latest.rows) if latest else None
-        t.scale_up_to = scale_up_to(t.current_replicas, t.low, t.high)
-    return targets
+        low, high = (limits.min_replicas, limits.max_replicas) if limits else (None, None)
+        latest = next((r for r in runs if r.target_id == t.pk and r.check_name == "kubernetes.pods"
+                       and r.status == Run.Status.SUCCEEDED), None)
+        current = len(latest.rows) if latest else None
+        out.append(Deployment(t.name, t.deployment, low, high, current, scale_up_to(current, low, high)))
+    return out
 
 
 def _solutions(contacts: dict[str, list[dict]]) -> list[dict]:
@@ -58,7 +71,7 @@ def context(request, incident) -> dict:
         run.pod_table = run.check_name in POD_TABLES and run.target.kind == Target.Kind.KUBERNETES
     watch_list = watches.watches_for_incident(incident.pk)
     for watch in watch_list:
-        watch.report = watches.watch_report(watch)
+        setattr(watch, "report", watches.watch_report(watch))  # noqa: B010 - for the template
     roles = {s.role for p in PLAYBOOKS.values() for s in p.solutions if s.kind == SolutionKind.CALL_ROLE}
     now = timezone.now()
     return {

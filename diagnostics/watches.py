@@ -233,7 +233,7 @@ def watches_reap(*, now: datetime | None = None) -> int:
     return reaped
 
 
-# --- reading: each pod's series, chart and trend -----------------------------------------------------------------------
+# --- reading: each pod's series, chart and trend ----------------------------------------------------------------------
 
 @dataclass
 class PodSeries:

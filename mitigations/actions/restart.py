@@ -71,7 +71,8 @@ def resolve_int_or_percent(value: int | str | None, total: int, *, round_up: boo
 
 
 def rolling_bounds(strategy_type: str | None, max_surge: Any, max_unavailable: Any, replicas: int) -> tuple[int, int]:
-    """(maxSurge, maxUnavailable) in pods, as the deployment controller resolves them (deploymentutil.ResolveFenceposts):
+    """(maxSurge, maxUnavailable) in pods, as the deployment controller resolves them
+    (deploymentutil.ResolveFenceposts):
     surge rounded up, unavailable rounded down, and both zero means one unavailable. Recreate takes every pod down."""
     if strategy_type == "Recreate":
         return 0, replicas
@@ -137,7 +138,7 @@ def paused_message(name: str) -> str:
             f"'kubectl rollout resume deployment/{name}' and try again")
 
 
-# --- reading -----------------------------------------------------------------------------------------------------------
+# --- reading ----------------------------------------------------------------------------------------------------
 
 def _deployment(session: KubeSession, namespace: str, name: str) -> KubeObject:
     return session.call(session.apps.read_namespaced_deployment, name, namespace,
@@ -270,7 +271,8 @@ class DeletePod(Action):
                             doing=f"deleting pod {pod_name} in namespace {namespace}",
                             not_found=f"pod {pod_name} not found in namespace {namespace}")
         after_ready = len(ready_pods) - (1 if pod_ready else 0)
-        return Outcome(f"Delete pod {pod_name} of deployment {name}; ReplicaSet {controller['name']} replaces it "
+        owner = (controller or {}).get("name")
+        return Outcome(f"Delete pod {pod_name} of deployment {name}; ReplicaSet {owner} replaces it "
                        f"({after_ready} of {replicas} ready meanwhile, minimum "
                        f"{ready_minimum(replicas, unavailable)})",
                        changes=[Change(f"pod {pod_name}", "running" if pod_ready else "not ready", "deleted"),

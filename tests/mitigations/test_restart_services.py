@@ -84,7 +84,7 @@ def test_one_action_per_deployment_across_the_new_actions(pods, k8s_target, sev1
                                     by=commander)
     with django_capture_on_commit_callbacks():  # the worker never runs it: it stays queued, holding the slot
         services.mitigation_confirm(mitigation=a, by=commander, confirm=confirm_word(a))
-    with pytest.raises(MitigationError, match="bharatcart-api is busy: .* One action at a time"):
+    with pytest.raises(MitigationError, match=r"bharatcart-api is busy: .* One action at a time"):
         services.mitigation_confirm(mitigation=b, by=commander, confirm=confirm_word(b))
     assert Mitigation.objects.get(pk=b.pk).status == Mitigation.Status.PREVIEWED
     services.mitigation_cancel(mitigation=a, by=commander)

@@ -43,7 +43,7 @@ RS = "bharatcart-api-6f7c9d8b45"
 DEPLOYMENT_UID = "5b0e7c1a-3f43-4c7e-9a51-0d8a4b2f6a11"
 
 
-def pod(name: str, *, ready: bool = True, owner: dict | None | str = "rs") -> dict:
+def pod(name: str, *, ready: bool = True, owner: dict | str | None = "rs") -> dict:
     meta: dict = {"name": name, "namespace": NS, "uid": f"uid-{name}",
                   "labels": {"app": API, "pod-template-hash": "6f7c9d8b45"}}
     if owner == "rs":
