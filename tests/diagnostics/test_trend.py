@@ -69,3 +69,11 @@ def test_minutes_to_limit():
 def test_no_limit_and_at_limit_sentences():
     assert assess("p", series(12, 5), None).sentence == "p: +12 MiB/min for 5 min, no memory limit"
     assert assess("p", series(12, 5, start_mib=700), 640 * MIB).sentence == "p: +12 MiB/min for 5 min, at its limit"
+
+
+def test_boundaries_of_the_fit_itself():
+    two = least_squares([(0, 0), (1, 2)])  # two points make a line
+    assert two is not None and two.slope == 2 and two.r2 == 1.0
+    exact = Thresholds(min_slope_mib_per_min=1.0, min_r2=1.0, min_points=4, min_seconds=60)
+    assert assess("p", series(12, 1, every=20), 640 * MIB, exact).steady  # exactly 4 points, R² exactly 1.0
+    assert not assess("p", series(12, 1, every=20)[:3] + [(60, 2000 * MIB)], 640 * MIB, exact).steady

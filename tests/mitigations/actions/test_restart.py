@@ -83,6 +83,8 @@ def test_rolling_bounds_round_surge_up_and_unavailable_down():
     assert rolling_bounds("Recreate", None, None, 4) == (0, 4)
     with pytest.raises(ActionError, match="invalid rolling-update value"):
         rolling_bounds("RollingUpdate", "lots", 1, 3)
+    with pytest.raises(ActionError, match="invalid rolling-update value 'x%'"):
+        rolling_bounds("RollingUpdate", 1, "x%", 3)
 
 
 def test_ready_minimum_is_replicas_minus_max_unavailable_at_least_one():
