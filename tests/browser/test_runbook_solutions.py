@@ -51,7 +51,7 @@ def test_high_memory_watch_then_restart_the_deployment(celery_worker, live_clust
     watch = page.locator(".memory-watch").first
     expect(watch).to_contain_text("Memory of deployment/bharatcart-api")
     expect(watch.locator("svg.memory-chart")).to_have_count(3, timeout=15000)  # one per pod, first sample
-    expect(watch).to_contain_text("Watching")
+    expect(watch).to_contain_text("watching · every 15 s")
 
     solution.locator("button[name=rollout-restart]").click()
     card = page.locator(".mitigation").first
