@@ -11,9 +11,11 @@ pytestmark = pytest.mark.django_db
 
 def test_plugins_register_their_kinds_with_labels():
     assert ENTRY_KINDS == {"check": "Check", "mitigation": "Mitigation", "notification": "Notification",
-                           "postmortem": "Post-mortem", "alert": "Alert"}
+                           "postmortem": "Post-mortem", "alert": "Alert",
+                           "memory_watch": "Memory watch"}
     # incidents names none of its plug-ins' kinds
-    assert {"check", "mitigation", "notification", "postmortem", "alert"}.isdisjoint(Entry.Kind.values)
+    assert {"check", "mitigation", "notification", "postmortem", "alert", "memory_watch"}.isdisjoint(
+        Entry.Kind.values)
     assert ("note", "Note") in entry_kinds()
 
 
