@@ -76,4 +76,4 @@ def test_boundaries_of_the_fit_itself():
     assert two is not None and two.slope == 2 and two.r2 == 1.0
     exact = Thresholds(min_slope_mib_per_min=1.0, min_r2=1.0, min_points=4, min_seconds=60)
     assert assess("p", series(12, 1, every=20), 640 * MIB, exact).steady  # exactly 4 points, R² exactly 1.0
-    assert not assess("p", series(12, 1, every=20)[:3] + [(60, 2000 * MIB)], 640 * MIB, exact).steady
+    assert not assess("p", [*series(12, 1, every=20)[:3], (60, 2000 * MIB)], 640 * MIB, exact).steady
