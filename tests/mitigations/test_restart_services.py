@@ -103,3 +103,32 @@ def test_restart_executes_and_follows_the_rollout(pods, k8s_target, sev1, comman
     assert executed.data["before"]["restartedAt"] is None
     assert executed.data["after"]["restartedAt"]
     assert "Rollout complete" in sev1.entries.latest("pk").text
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_delete_pod_from_the_page_asks_for_the_pods_name(client, pods, k8s_target, sev1, commander,
+                                                         django_capture_on_commit_callbacks):
+    client.force_login(commander)
+    bad = client.post(f"/incidents/{sev1.pk}/mitigations/",
+                      {"action": "kubernetes.delete_pod", "target": "prod-api", "pod": "../etc"}, **HTMX)
+    assert bad.status_code == 400 and "pod must be a pod&#x27;s name" in bad.content.decode()
+    ok = client.post(f"/incidents/{sev1.pk}/mitigations/",
+                     {"action": "kubernetes.delete_pod", "target": "prod-api", "pod": POD}, **HTMX)
+    assert ok.status_code == 200
+    mitigation = Mitigation.objects.get(status=Mitigation.Status.PREVIEWED)
+    assert mitigation.params == {"pod": POD}
+    html = ok.content.decode()
+    assert f'placeholder="type {POD} to confirm"' in html and 'aria-label="Pod name"' in html
+    url = f"/incidents/{sev1.pk}/mitigations/{mitigation.pk}/confirm/"
+    wrong = client.post(url, {"confirm": "bharatcart-api"}, **HTMX)
+    assert wrong.status_code == 400 and f"Type the pod&#x27;s name, {POD}, to confirm." in wrong.content.decode()
+    with django_capture_on_commit_callbacks() as queued:
+        assert client.post(url, {"confirm": POD}, **HTMX).status_code == 200
+    assert len(queued) == 1
+
+
+def test_the_panel_offers_a_restart_preview(client, commander, sev1, k8s_target):
+    client.force_login(commander)
+    assert 'name="preview-restart"' in client.get(f"/incidents/{sev1.pk}/").content.decode()
