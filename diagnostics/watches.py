@@ -282,8 +282,10 @@ def watch_report(watch: MemoryWatch) -> list[PodSeries]:
 PANEL_WATCHES = 3
 
 
-def watches_for_incident(incident_id: int) -> list[MemoryWatch]:
-    """The incident's latest watches with their samples: two queries whatever their number."""
-    return list(MemoryWatch.objects.filter(incident_id=incident_id).select_related("target", "requested_by")
-                .prefetch_related(Prefetch("samples", queryset=MemorySample.objects.order_by("pod", "at")))
-                .order_by("-created_at", "-pk")[:PANEL_WATCHES])
+def watches_for_incident(incident_id: int, *, limit: int | None = PANEL_WATCHES) -> list[MemoryWatch]:
+    """The incident's latest watches (all of them with limit=None) with their samples: two queries whatever their
+    number."""
+    found = (MemoryWatch.objects.filter(incident_id=incident_id).select_related("target", "requested_by")
+             .prefetch_related(Prefetch("samples", queryset=MemorySample.objects.order_by("pod", "at")))
+             .order_by("-created_at", "-pk"))
+    return list(found if limit is None else found[:limit])

@@ -85,6 +85,7 @@ MATRIX: dict[str, list[Row]] = {
     "diagnostics-api:triage": [Row("run", "post")],
     "diagnostics-api:playbook": [Row("run", "post", kwargs={"pk": "incident", "slug": "playbook"})],
     "diagnostics-api:run-detail": [Row("view", "get", kwargs={"pk": "run"})],
+    "diagnostics-api:incident-memory-watches": [Row("view", "get")],
     # mitigations: pages and API
     "mitigations:request": [Row("preview", "post", {"action": "kubernetes.scale", "target": "prod-api",
                                                     "replicas": "4"}, cluster=True)],

@@ -133,3 +133,15 @@ def test_watch_buttons_answer(client, responder, incident, k8s):
     assert client.post(cancel, **HTMX).status_code == 200
     assert MemoryWatch.objects.get().status == "cancelled"
     assert client.post(cancel, **HTMX).status_code == 409
+
+
+def test_the_api_gives_each_pods_samples_and_trend(api, viewer, responder, incident, k8s):
+    watch = watch_with_samples(incident, k8s, responder, pods=2, samples=37)
+    response = api(viewer).get(f"/api/incidents/{incident.pk}/memory-watches/")
+    assert response.status_code == 200
+    [data] = response.json()
+    assert data["id"] == watch.pk and data["deployment"] == "bharatcart-api" and data["status"] == "running"
+    leak = next(p for p in data["pods"] if p["pod"] == "bharatcart-api-x-0")
+    assert leak["steady_growth"] and leak["slope_mib_per_min"] == 12.0 and leak["minutes_to_limit"] == 28
+    assert leak["limit_bytes"] == 640 * MIB and len(leak["samples"]) == 37 and leak["samples"][1] == [15.0, 203 * MIB]
+    assert api(viewer).get("/api/incidents/999999/memory-watches/").status_code == 404
