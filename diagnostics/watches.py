@@ -92,7 +92,7 @@ def watch_start(*, incident: Incident, target: Target | str, by: User, minutes: 
         raise ParamError(f"{target.name} is not a Kubernetes deployment target")
     if not target.enabled:
         raise ParamError(f"Target {target.name} is disabled")
-    interval = interval_seconds or settings.DIAGNOSTICS_WATCH_INTERVAL
+    interval = settings.DIAGNOSTICS_WATCH_INTERVAL if interval_seconds is None else interval_seconds
     if not 1 <= interval <= 300:
         raise ParamError("interval_seconds must be between 1 and 300")
     watch = MemoryWatch(incident=incident, target=target, requested_by=by, interval_seconds=interval,
@@ -197,12 +197,12 @@ def watch_cancel(*, watch: MemoryWatch, by: User, now: datetime | None = None) -
 
 
 def watches_end_for_incident(*, incident_id: int, now: datetime | None = None) -> int:
-    """The incident resolved: its watches end now (incidents.extensions listener)."""
-    ended = 0
-    for watch in MemoryWatch.objects.filter(incident_id=incident_id, status__in=WATCH_ACTIVE).select_related(
-            "target", "incident"):
-        ended += watch_finish(watch, reason="the incident was resolved", now=now).finished_at is not None
-    return ended
+    """The incident resolved: its watches end now (incidents.extensions listener). How many were active."""
+    active = list(MemoryWatch.objects.filter(incident_id=incident_id, status__in=WATCH_ACTIVE).select_related(
+        "target", "incident"))
+    for watch in active:
+        watch_finish(watch, reason="the incident was resolved", now=now)
+    return len(active)
 
 
 def watches_reap(*, now: datetime | None = None) -> int:

@@ -215,3 +215,58 @@ def test_a_cluster_that_stops_answering_fails_the_watch_after_three_samples(kube
         assert watches.watch_sample(watch.pk, now=at(i)).status == MemoryWatch.Status.RUNNING
     ended = watches.watch_sample(watch.pk, now=at(2))
     assert ended.status == MemoryWatch.Status.FAILED and "3 samples in a row failed" in ended.end_reason
+
+
+def test_boundaries_the_mutants_found(kube, target, incident, responder, commander, settings):
+    # the interval's bounds, both sides
+    for bad in (0, 301):
+        with pytest.raises(ParamError, match="interval_seconds must be between 1 and 300"):
+            start(incident, target, responder, interval_seconds=bad)
+    watch = start(incident, target, responder, interval_seconds=300)
+    assert watch.interval_seconds == 300
+    # a sample of a watch that is gone does nothing
+    assert watches.watch_sample(999_999, now=at(0)) is None
+    # two cancels at once: the one holding a stale copy is told it already ended
+    stale = MemoryWatch.objects.get(pk=watch.pk)
+    ended = watches.watch_cancel(watch=watch, by=responder)
+    assert ended.finished_at is not None  # without now=, the clock's
+    with pytest.raises(WatchError, match=r"already ended \(cancelled\)"):
+        watches.watch_cancel(watch=stale, by=commander)
+    # resolving ends and counts the active ones
+    other = start(incident, target, responder, interval_seconds=1)
+    assert watches.watches_end_for_incident(incident_id=incident.pk, now=at(1)) == 1
+    assert MemoryWatch.objects.get(pk=other.pk).status == MemoryWatch.Status.FINISHED
+    assert watches.watches_end_for_incident(incident_id=incident.pk, now=at(2)) == 0
+
+
+def test_the_reaper_waits_exactly_its_grace_after_the_end(kube, target, incident, responder, settings):
+    watch = start(incident, target, responder, minutes=1)
+    set_usage(kube, {K2: 200, M7: 200, Z8: 200})
+    for i in range(4):
+        watches.watch_sample(watch.pk, now=at(i))
+    grace = dt.timedelta(seconds=2 * 15 + settings.DIAGNOSTICS_RUN_TIME_LIMIT)
+    end = T0 + dt.timedelta(seconds=60)
+    assert watches.watches_reap(now=end + grace) == 0
+    assert watches.watches_reap(now=end + grace + dt.timedelta(seconds=1)) == 1
+
+
+def test_only_enabled_kubernetes_deployments_are_watched(target, incident, responder):
+    no_deployment = Target.objects.create(name="cluster", kind="kubernetes", url="http://127.0.0.1:9")
+    with pytest.raises(ParamError, match="cluster is not a Kubernetes deployment target"):
+        watches.watch_start(incident=incident, target=no_deployment, by=responder)
+    target.enabled = False
+    target.save(update_fields=["enabled"])
+    with pytest.raises(ParamError, match="Target prod-api is disabled"):
+        watches.watch_start(incident=incident, target="prod-api", by=responder)
+    with pytest.raises(ParamError, match="Unknown target 'nope'"):
+        watches.watch_start(incident=incident, target="nope", by=responder)
+    target.enabled = True
+    target.save(update_fields=["enabled"])
+    assert start(incident, target, responder, interval_seconds=1).interval_seconds == 1
+
+
+def test_series_start_at_the_first_sample_when_the_watch_has_no_start(target, incident, responder):
+    watch = start(incident, target, responder)
+    rows = [MemorySample(watch=watch, at=at(i + 4), pod="p", memory_bytes=(100 + i) * MIB) for i in range(3)]
+    [series] = watches.series_of(rows, None)
+    assert [t for t, _ in series.samples] == [0.0, 15.0, 30.0]
