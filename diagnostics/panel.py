@@ -44,10 +44,11 @@ class Deployment:
     scale_up_to: int | None
 
 
-def _deployments(runs: list[Run]) -> list[Deployment]:
+def _deployments(targets: list[Target], runs: list[Run]) -> list[Deployment]:
     out = []
-    for t in (Target.objects.filter(enabled=True, kind=Target.Kind.KUBERNETES).exclude(deployment="")
-              .select_related("scale_limits").order_by("name")):
+    for t in targets:
+        if t.kind != Target.Kind.KUBERNETES or not t.deployment:
+            continue
         limits = getattr(t, "scale_limits", None)
         low, high = (limits.min_replicas, limits.max_replicas) if limits else (None, None)
         latest = next((r for r in runs if r.target_id == t.pk and r.check_name == "kubernetes.pods"
@@ -74,10 +75,11 @@ def context(request, incident) -> dict:
         setattr(watch, "report", watches.watch_report(watch))  # noqa: B010 - for the template
     roles = {s.role for p in PLAYBOOKS.values() for s in p.solutions if s.kind == SolutionKind.CALL_ROLE}
     now = timezone.now()
+    targets = list(selectors.enabled_targets())
     return {
         "runs": runs,
-        "targets": list(selectors.enabled_targets()),
-        "deployments": _deployments(runs),
+        "targets": targets,
+        "deployments": _deployments(targets, runs),
         "checks": sorted(REGISTRY.values(), key=lambda c: c.name),
         "playbooks": PLAYBOOKS.values(),
         "grafana": selectors.grafana_links(incident),
