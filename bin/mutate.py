@@ -46,9 +46,10 @@ TARGETS: dict[str, dict[str, list[str]]] = {
         "functions": [
             "needs_approval", "check_approve", "check_execute", "check_cancel", "mitigation_allowed_actions",
             "mitigation_request", "mitigation_change_params", "mitigation_approve", "mitigation_confirm",
-            "mitigation_cancel", "mitigation_claim", "mitigation_expire", "mitigations_reap",
+            "mitigation_cancel", "mitigation_claim", "mitigation_expire", "mitigations_reap", "confirm_word",
         ],
         "tests": ["tests/mitigations/test_services.py", "tests/mitigations/test_two_commanders.py",
+                  "tests/mitigations/test_restart_services.py",
                   "tests/mitigations/test_cancel.py", "tests/mitigations/test_reap.py",
                   "tests/mitigations/test_watching.py", "tests/mitigations/test_api.py",
                   "tests/mitigations/test_views.py",
@@ -61,6 +62,22 @@ TARGETS: dict[str, dict[str, list[str]]] = {
                   "overwritten"],
     },
     "warroom/permissions.py": {"functions": ["can", "require"], "tests": ["tests/test_permission_matrix.py"]},
+    # h/runbook: restarting pods, watching memory, the trend
+    "mitigations/actions/restart.py": {
+        "functions": ["resolve_int_or_percent", "rolling_bounds", "ready_minimum", "controller_of", "delete_refusal",
+                      "restart_annotation", "paused_message"],
+        "tests": ["tests/mitigations/actions/test_restart.py", "tests/mitigations/test_restart_services.py"],
+    },
+    "diagnostics/trend.py": {
+        "functions": ["least_squares", "minutes_to_limit", "assess"],
+        "tests": ["tests/diagnostics/test_trend.py"],
+    },
+    "diagnostics/watches.py": {
+        "functions": ["clean_duration", "watch_start", "_claim", "watch_sample", "watch_finish", "watch_cancel",
+                      "watches_end_for_incident", "watches_reap", "series_of"],
+        "tests": ["tests/diagnostics/test_memory_watch.py", "tests/diagnostics/test_watch_views.py"],
+    },
+    "diagnostics/panel.py": {"functions": ["scale_up_to"], "tests": ["tests/diagnostics/test_watch_views.py"]},
 }
 
 FLIP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt,

@@ -6,12 +6,13 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from diagnostics import selectors, services
+from diagnostics import selectors, services, watches
 from diagnostics.checks import REGISTRY, ParamError
 from diagnostics.models import Run
 from diagnostics.playbooks import PLAYBOOKS
 from diagnostics.serializers import (
     CheckSerializer,
+    MemoryWatchSerializer,
     PlaybookSerializer,
     RunRequestSerializer,
     RunSerializer,
@@ -114,3 +115,15 @@ def run_playbook(request, pk: int, slug: str):
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         _bad(exc)
     return _started(runs, request, playbook=playbook.title, solution=playbook.solution)
+
+
+@extend_schema(responses=MemoryWatchSerializer(many=True))
+@api_view(["GET"])
+@permission_classes([CanView])
+def incident_memory_watches(request, pk: int):
+    """The incident's memory watches, each pod's samples and trend: what the post-mortem can draw on."""
+    incident = get_object_or_404(Incident, pk=pk)
+    found = watches.watches_for_incident(incident.pk, limit=None)
+    for watch in found:
+        setattr(watch, "report", watches.watch_report(watch))  # noqa: B010 - read by the serializer
+    return Response(MemoryWatchSerializer(found, many=True).data)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("incidents/<int:pk>/triage/", api.triage, name="triage"),
     path("incidents/<int:pk>/playbooks/<slug:slug>/", api.run_playbook, name="playbook"),
     path("runs/<int:pk>/", api.run_detail, name="run-detail"),
+    path("incidents/<int:pk>/memory-watches/", api.incident_memory_watches, name="incident-memory-watches"),
 ]

@@ -55,3 +55,76 @@ class Run(models.Model):
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
+
+
+class WatchStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Watching"
+    FINISHED = "finished", "Finished"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+WATCH_ACTIVE = (WatchStatus.QUEUED, WatchStatus.RUNNING)
+
+
+class MemoryWatch(models.Model):
+    """`kubectl top pods` every interval for a while, for one deployment: the web's answer to `node --inspect`.
+
+    Written before it is queued, its first sample claims it (queued → running), every sample claims its slot
+    (next_sample_at), and it always ends: by its duration, a cancel, the incident's resolution, or the reaper."""
+
+    Status = WatchStatus
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="memory_watches")
+    target = models.ForeignKey("targets.Target", on_delete=models.PROTECT, related_name="memory_watches")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    interval_seconds = models.PositiveIntegerField()
+    duration_seconds = models.PositiveIntegerField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    next_sample_at = models.DateTimeField(null=True, blank=True)
+    last_sample_at = models.DateTimeField(null=True, blank=True)
+    samples_taken = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0, help_text="Samples in a row that could not be read")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["target"], condition=models.Q(status__in=WATCH_ACTIVE),
+                                    name="one_memory_watch_per_deployment"),
+        ]
+        indexes = [models.Index(fields=["incident", "-created_at"]), models.Index(fields=["status", "next_sample_at"])]
+
+    def __str__(self) -> str:
+        return f"memory watch of {self.target}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in WATCH_ACTIVE
+
+
+class MemorySample(models.Model):
+    """One pod's memory at one sample, with its request and limit then (kept with the incident, for the
+    post-mortem)."""
+
+    watch = models.ForeignKey(MemoryWatch, on_delete=models.CASCADE, related_name="samples")
+    at = models.DateTimeField()
+    pod = models.CharField(max_length=253)
+    memory_bytes = models.BigIntegerField()
+    request_bytes = models.BigIntegerField(null=True, blank=True)
+    limit_bytes = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["watch", "pod", "at"]
+        constraints = [models.UniqueConstraint(fields=["watch", "pod", "at"], name="one_sample_per_pod_and_time")]
+
+    def __str__(self) -> str:
+        return f"{self.pod} {self.memory_bytes} B at {self.at:%H:%M:%S}"

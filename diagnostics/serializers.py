@@ -61,3 +61,34 @@ class PlaybookSerializer(serializers.Serializer):
 
     def get_checks(self, playbook) -> list[dict]:
         return [{"check": step.check, "params": step.params} for step in playbook.steps]
+
+
+class PodSeriesSerializer(serializers.Serializer):
+    """One pod's memory over a watch: (seconds since the watch began, bytes) pairs and its trend."""
+
+    pod = serializers.CharField()
+    present = serializers.BooleanField(help_text="In the latest sample; false once replaced or gone")
+    request_bytes = serializers.IntegerField(source="request", allow_null=True)
+    limit_bytes = serializers.IntegerField(source="limit", allow_null=True)
+    samples = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
+    slope_mib_per_min = serializers.FloatField(source="growth.slope_mib_per_min", allow_null=True)
+    r2 = serializers.FloatField(source="growth.r2", allow_null=True)
+    minutes_to_limit = serializers.IntegerField(source="growth.minutes_to_limit", allow_null=True)
+    steady_growth = serializers.BooleanField(source="growth.steady")
+    sentence = serializers.CharField(source="growth.sentence")
+
+
+class MemoryWatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    target = serializers.CharField(source="target.name")
+    deployment = serializers.CharField(source="target.deployment")
+    status = serializers.CharField()
+    interval_seconds = serializers.IntegerField()
+    duration_seconds = serializers.IntegerField()
+    requested_by = serializers.CharField(source="requested_by.username")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField()
+    samples_taken = serializers.IntegerField()
+    pods = PodSeriesSerializer(many=True, source="report")

@@ -23,3 +23,24 @@ def execute_run(run_id: int) -> None:
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def reap_runs() -> int:
     return services.runs_reap()
+
+
+@shared_task(acks_late=True, soft_time_limit=settings.DIAGNOSTICS_RUN_TIME_LIMIT,
+             time_limit=settings.DIAGNOSTICS_RUN_TIME_LIMIT + 5)
+def sample_watch(watch_id: int) -> None:
+    """One sample of a memory watch; the one that claimed its slot schedules the next (diagnostics.watches)."""
+    from django.utils import timezone
+
+    from diagnostics.watches import watch_sample
+
+    watch = watch_sample(watch_id)
+    if watch is not None and watch.is_active and watch.next_sample_at is not None:
+        delay = max((watch.next_sample_at - timezone.now()).total_seconds(), 0)
+        sample_watch.apply_async((watch_id,), countdown=delay)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def reap_watches() -> int:
+    from diagnostics.watches import watches_reap
+
+    return watches_reap()

@@ -3,9 +3,10 @@
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from diagnostics import services
+from diagnostics import services, watches
 from diagnostics.checks import ParamError
 from diagnostics.forms import RunForm
+from diagnostics.models import MemoryWatch
 from incidents.models import Incident
 from incidents.views import after_action
 from warroom.permissions import Perm, require
@@ -47,3 +48,29 @@ def triage(request, pk: int):
 @require_POST
 def playbook(request, pk: int, slug: str):
     return _start(request, _incident(request, pk), services.playbook_start, slug=slug)
+
+
+@require_POST
+def watch_start(request, pk: int):
+    """Watch memory: from the pods table or the High memory usage playbook (the target and minutes in the form)."""
+    incident = _incident(request, pk)
+    try:
+        watches.watch_start(incident=incident, target=request.POST.get("target", ""), by=request.user,
+                            minutes=request.POST.get("minutes") or None)
+    except ParamError as exc:
+        return after_action(request, incident, error=str(exc), status=400)
+    except watches.WatchError as exc:
+        return after_action(request, incident, error=str(exc), status=409)
+    return after_action(request, incident)
+
+
+@require_POST
+def watch_cancel(request, pk: int, watch_pk: int):
+    incident = _incident(request, pk)
+    watch = get_object_or_404(MemoryWatch.objects.select_related("target", "incident"), pk=watch_pk,
+                              incident=incident)
+    try:
+        watches.watch_cancel(watch=watch, by=request.user)
+    except watches.WatchError as exc:
+        return after_action(request, incident, error=str(exc), status=409)
+    return after_action(request, incident)

@@ -118,3 +118,27 @@ def _bound(listener: Listener, payload: IncidentEvent) -> Callable[[], None]:
 
     call.__qualname__ = getattr(listener, "__qualname__", repr(listener))  # Django's log of a failure names it
     return call
+
+
+# --- who holds a role: for panels that say "call the DBA" without importing the app that knows ---------------------
+
+ContactLookup = Callable[[str, dt.datetime], list[dict]]  # (role name, at) -> [{"name", "phone", "slack", "email"}]
+CONTACT_LOOKUPS: list[ContactLookup] = []
+
+
+def register_contact_lookup(lookup: ContactLookup) -> None:
+    """An app that keeps a directory (people) answers "who holds role X now"; registering twice counts once."""
+    if lookup not in CONTACT_LOOKUPS:
+        CONTACT_LOOKUPS.append(lookup)
+
+
+def contacts_for_role(name: str, at: dt.datetime) -> list[dict]:
+    """Who holds the role `name` at `at`, as display dicts (name, phone, slack, email; empty strings when unknown),
+    from every registered lookup; none registered or nobody holds it: an empty list, and the caller says so."""
+    found: list[dict] = []
+    for lookup in CONTACT_LOOKUPS:
+        for contact in lookup(name, at):
+            entry = {key: str(contact.get(key) or "") for key in ("name", "phone", "slack", "email")}
+            if entry not in found:
+                found.append(entry)
+    return found

@@ -18,6 +18,7 @@ def context(request, incident) -> dict:
         m.incident = incident  # the page's own: no query per mitigation for its severity
         m.spec = REGISTRY.get(m.action)
         m.in_words = services.in_words(m)
+        m.confirm_word = services.confirm_word(m)
         m.needs_approval = services.needs_approval(m)
         m.allowed = services.mitigation_allowed_actions(m, request.user, now=now)
     return {

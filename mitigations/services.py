@@ -78,6 +78,12 @@ def in_words(mitigation: Mitigation) -> str:
     return " ".join(filter(None, [spec.doing.format(deployment=deployment), params])) + manifest
 
 
+def confirm_word(mitigation: Mitigation) -> str:
+    """What the commander types to confirm it: the deployment's name, or the pod's for deleting one pod."""
+    spec = REGISTRY.get(mitigation.action)
+    return spec.confirm_word(mitigation.target, mitigation.params or {}) if spec else mitigation.target.deployment
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -284,8 +290,10 @@ def mitigation_confirm(*, mitigation: Mitigation, by: User, confirm: str) -> Mit
         mitigation = Mitigation.objects.select_for_update(of=("self",)).select_related(
             "target", "incident__severity", "manifest", "approved_by", "confirmed_by").get(pk=mitigation.pk)
         check_execute(mitigation, by)
-        if (confirm or "").strip() != mitigation.target.deployment:
-            raise ValidationError({"confirm": f"Type the deployment name, {mitigation.target.deployment}, to confirm."})
+        word = confirm_word(mitigation)
+        if (confirm or "").strip() != word:
+            what = "the deployment name" if word == mitigation.target.deployment else "the pod's name"
+            raise ValidationError({"confirm": f"Type {what}, {word}, to confirm."})
         mitigation.status = Mitigation.Status.QUEUED
         mitigation.confirmed_by, mitigation.confirmed_at = by, timezone.now()
         approved = f" (approved by {_who(mitigation.approved_by)})" if mitigation.approved_by_id else ""

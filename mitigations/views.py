@@ -14,18 +14,21 @@ from mitigations.actions import ActionParamError
 from mitigations.models import Mitigation
 from warroom.permissions import Perm, require
 
-# Which form fields become which action's parameters.
+# Which form fields become which action's parameters: whole numbers, and names (kept as typed; the action checks).
 PARAM_FIELDS = {"kubernetes.rollout_undo": {"to_revision"}, "kubernetes.scale": {"replicas"}}
+NAME_FIELDS = {"kubernetes.delete_pod": {"pod"}}
 
 
 def _params(action: str, post) -> dict:
-    params = {}
+    params: dict = {}
     for name in PARAM_FIELDS.get(action, ()):
         raw = post.get(name, "").strip()
         if raw:
             if not raw.isdigit():
                 raise ActionParamError(f"{name} must be a whole number")
             params[name] = int(raw)
+    for name in NAME_FIELDS.get(action, ()):
+        params[name] = post.get(name, "").strip()
     return params
 
 

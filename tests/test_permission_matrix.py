@@ -75,6 +75,8 @@ MATRIX: dict[str, list[Row]] = {
     "diagnostics:run": [Row("run", "post", {"check": "postgres.connections", "target": "local-postgres"})],
     "diagnostics:triage": [Row("run", "post")],
     "diagnostics:playbook": [Row("run", "post", kwargs={"pk": "incident", "slug": "playbook"})],
+    "diagnostics:watch_start": [Row("run", "post", {"target": "prod-api", "minutes": "5"}, cluster=True)],
+    "diagnostics:watch_cancel": [Row("run", "post", kwargs={"pk": "incident", "watch_pk": "watch"})],
     "diagnostics-api:targets": [Row("view", "get")],
     "diagnostics-api:checks": [Row("view", "get")],
     "diagnostics-api:playbooks": [Row("view", "get")],
@@ -83,6 +85,7 @@ MATRIX: dict[str, list[Row]] = {
     "diagnostics-api:triage": [Row("run", "post")],
     "diagnostics-api:playbook": [Row("run", "post", kwargs={"pk": "incident", "slug": "playbook"})],
     "diagnostics-api:run-detail": [Row("view", "get", kwargs={"pk": "run"})],
+    "diagnostics-api:incident-memory-watches": [Row("view", "get")],
     # mitigations: pages and API
     "mitigations:request": [Row("preview", "post", {"action": "kubernetes.scale", "target": "prod-api",
                                                     "replicas": "4"}, cluster=True)],
@@ -203,6 +206,7 @@ def world(request, people, second_commander, make_incident):
                "name": "SEV1",
                "run": Run.objects.create(incident=incident, check_name="postgres.connections", target=target).pk}
     objects |= {"mitigation": 999_999, "scale": 999_999}  # for the 405 checks, which never reach a view's body
+    objects["watch"] = _memory_watch(incident, people["responder"]).pk
     name = getattr(request.node, "callspec", None) and request.node.callspec.params.get("name", "")
     if name and (name.startswith("postmortems") or name.endswith("star")):  # only the rows that point at them
         objects |= _postmortem_world(incident, make_incident, people["commander"])
@@ -221,6 +225,17 @@ def world(request, people, second_commander, make_incident):
                                                        params={"replicas": 4}, by=second_commander)
         objects |= {"mitigation": undo.pk, "scale": scale.pk}
     return objects
+
+
+def _memory_watch(incident, by):
+    """A queued memory watch to cancel (h/runbook); its target is never called."""
+    from diagnostics.models import MemoryWatch
+    from targets.models import Target
+
+    watched = Target.objects.create(name="watched-api", kind="kubernetes", url="http://127.0.0.1:9",
+                                    namespace=NS, deployment="watched-api")
+    return MemoryWatch.objects.create(incident=incident, target=watched, requested_by=by, interval_seconds=15,
+                                      duration_seconds=1800)
 
 
 def _postmortem_world(incident, make_incident, commander) -> dict:

@@ -210,6 +210,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sla-breaches": {"task": "incidents.tasks.record_sla_breaches", "schedule": timedelta(seconds=30)},
     "reap-runs": {"task": "diagnostics.tasks.reap_runs", "schedule": timedelta(seconds=30)},
+    "reap-watches": {"task": "diagnostics.tasks.reap_watches", "schedule": timedelta(seconds=60)},
     "reap-mitigations": {"task": "mitigations.tasks.reap_mitigations", "schedule": timedelta(seconds=60)},
     "escalate": {"task": "people.tasks.escalate", "schedule": timedelta(seconds=30)},
     "reap-notifications": {"task": "people.tasks.reap_notifications", "schedule": timedelta(seconds=60)},
@@ -230,6 +231,15 @@ if not TARGETS_SECRET_DIR.is_absolute():
 # The runbook's "Check monitoring dashboards": Name=URL pairs, opened on the incident's time window.
 GRAFANA_DASHBOARDS = env_pairs("WARROOM_GRAFANA_DASHBOARDS")
 TRIAGE_MINUTES = 5
+# Watch memory (README: Watch memory): one `kubectl top pods` every interval, for at most the duration.
+DIAGNOSTICS_WATCH_INTERVAL = env_int("WARROOM_WATCH_INTERVAL", 15, minimum=5)
+DIAGNOSTICS_WATCH_SECONDS = env_int("WARROOM_WATCH_SECONDS", 1800, minimum=60)
+DIAGNOSTICS_WATCH_MAX_SECONDS = env_int("WARROOM_WATCH_MAX_SECONDS", 7200, minimum=60)
+# Steady growth: at least this many MiB per minute, with a least-squares fit at least this good (R²).
+DIAGNOSTICS_GROWTH_MIB_PER_MIN = env_int("WARROOM_GROWTH_MIB_PER_MIN", 1, minimum=0)
+DIAGNOSTICS_GROWTH_MIN_R2 = 0.8
+# Where the runbook lives (its "Check memory leaks" line is linked beside a leaking pod); empty: shown, not linked.
+RUNBOOK_URL = env_str("WARROOM_RUNBOOK_URL", "")
 
 # --- Mitigations ---------------------------------------------------------------------------------
 MITIGATION_APPROVAL_MINUTES = env_int("WARROOM_APPROVAL_MINUTES", 15, minimum=1)

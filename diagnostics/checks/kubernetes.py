@@ -389,6 +389,46 @@ class Pods(Check):
         return Result(verdict, summary, columns, rows, text_table(columns, rows))
 
 
+def pods_and_metrics(target: Target) -> tuple[list[KubeObject], dict[str, dict]]:
+    """The deployment's pods and the metrics API's PodMetrics by pod name: what `kubectl top pods` reads."""
+    namespace, name = _where(target)
+    with _session(target) as session:
+        deployment = _deployment(session, namespace, name)
+        pods = _pods(session, deployment, namespace)
+        metrics = session.call(
+            session.custom.list_namespaced_custom_object, "metrics.k8s.io", "v1beta1", namespace, "pods",
+            doing=f"reading pod metrics in namespace {namespace}",
+            not_found=f"metrics-server is not installed: Kubernetes API at {session.server} has no "
+                      "metrics.k8s.io/v1beta1 API, so there is nothing like `kubectl top pods` to read")
+    if not isinstance(metrics, dict):  # the client types a custom object's answer as any JSON value
+        raise CheckError(f"Kubernetes API at {session.server} answered pod metrics that are not a list object")
+    items: list[dict[str, Any]] = metrics.get("items") or []
+    return pods, {item.get("metadata", {}).get("name"): item for item in items}
+
+
+class PodMemory(NamedTuple):
+    pod: str
+    bytes: int
+    request: int | None
+    limit: int | None
+
+
+def memory_usage(target: Target) -> list[PodMemory]:
+    """Each measured pod's memory (summed over its containers, as kubectl top) with its request and limit, in
+    bytes: one sample of a memory watch. Pods without metrics yet are left out."""
+    pods, by_name = pods_and_metrics(target)
+    out = []
+    for pod in pods:
+        item = by_name.get(pod.metadata.name)
+        if item is None:
+            continue
+        memory = usage_of(item)[1]
+        request, limit = resources_of(pod, "requests")["memory"], resources_of(pod, "limits")["memory"]
+        out.append(PodMemory(pod.metadata.name, math.ceil(memory), None if request is None else math.ceil(request),
+                             None if limit is None else math.ceil(limit)))
+    return out
+
+
 @register
 class Top(Check):
     name = "kubernetes.top"
@@ -397,19 +437,8 @@ class Top(Check):
     runbook = "kubectl top pods"
 
     def run(self, target: Target, params: dict) -> Result:
-        namespace, name = _where(target)
-        with _session(target) as session:
-            deployment = _deployment(session, namespace, name)
-            pods = _pods(session, deployment, namespace)
-            metrics = session.call(
-                session.custom.list_namespaced_custom_object, "metrics.k8s.io", "v1beta1", namespace, "pods",
-                doing=f"reading pod metrics in namespace {namespace}",
-                not_found=f"metrics-server is not installed: Kubernetes API at {session.server} has no "
-                          "metrics.k8s.io/v1beta1 API, so there is nothing like `kubectl top pods` to read")
-        if not isinstance(metrics, dict):  # the client types a custom object's answer as any JSON value
-            raise CheckError(f"Kubernetes API at {session.server} answered pod metrics that are not a list object")
-        items: list[dict[str, Any]] = metrics.get("items") or []
-        by_name = {item.get("metadata", {}).get("name"): item for item in items}
+        name = _where(target)[1]
+        pods, by_name = pods_and_metrics(target)
         columns = ["pod", "cpu", "cpu request", "cpu limit", "cpu % of limit",
                    "memory", "memory request", "memory limit", "memory % of limit"]
         rows, verdicts, missing = [], [], []

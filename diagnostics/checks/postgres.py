@@ -111,6 +111,19 @@ WHERE backend_type = 'client backend'
 GROUP BY 1
 ORDER BY 2 DESC, 1
 """
+# Who holds the connections (the runbook's "fix connection leaks"): per application name and user, by state.
+BY_APPLICATION_SQL = """
+SELECT coalesce(nullif(application_name, ''), '(none)') AS application, coalesce(usename, '(none)') AS usename,
+       count(*)::int AS n,
+       count(*) FILTER (WHERE state = 'active')::int AS active,
+       count(*) FILTER (WHERE state = 'idle')::int AS idle,
+       count(*) FILTER (WHERE state LIKE 'idle in transaction%%')::int AS idle_in_transaction
+FROM pg_stat_activity
+WHERE backend_type = 'client backend'
+GROUP BY 1, 2
+ORDER BY 3 DESC, 1, 2
+"""
+GROUPS = ("state", "application")
 SETTINGS_SQL = """
 SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int,
        (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type <> 'client backend')
@@ -125,31 +138,46 @@ class Connections(Check):
     kind = "postgres"
     title = "Connections"
     runbook = "SELECT count(*) FROM pg_stat_activity;"
-    params = {"warn_percent": (int, 80), "critical_percent": (int, 95)}
+    params = {"warn_percent": (int, 80), "critical_percent": (int, 95), "group": (str, "state")}
 
     def clean_params(self, raw: dict | None) -> dict:
         params = super().clean_params(raw)
         _bounded(self.name, params, "warn_percent", 1, 100)
         _bounded(self.name, params, "critical_percent", 1, 100)
         _ordered(self.name, params, "warn_percent", "critical_percent")
+        if params["group"] not in GROUPS:
+            raise ParamError(f"{self.name}: group must be one of {', '.join(GROUPS)} (got {params['group']!r})")
         return params
 
     def run(self, target: Target, params: dict) -> Result:
+        by_application = params.get("group") == "application"
         with connect(target) as conn:
-            by_state = conn.execute(CONNECTIONS_SQL).fetchall()
+            rows_in = conn.execute(BY_APPLICATION_SQL if by_application else CONNECTIONS_SQL).fetchall()
             settings = conn.execute(SETTINGS_SQL).fetchone()
         if settings is None:  # one row of settings always comes back; a server answering none is not PostgreSQL
             raise CheckError(f"PostgreSQL at {target.display_url} returned no settings")
         max_connections, reserved, background = settings
-        total = sum(n for _, n in by_state)
+        counts = [row[2] for row in rows_in] if by_application else [row[1] for row in rows_in]
+        total = sum(counts)
         percent = 100 * total / max_connections
+        headroom = max_connections - reserved - total
         verdict = (CRITICAL if percent >= params["critical_percent"]
                    else WARN if percent >= params["warn_percent"] else OK)
-        rows = [[state, n, round(100 * n / max_connections, 1)] for state, n in by_state]
-        states = ", ".join(f"{n} {state}" for state, n in by_state)
-        summary = f"{total} of {max_connections} connections ({percent:.0f} %): {states}"
-        text = (f"max_connections = {max_connections}, of which {reserved} reserved for superusers.\n"
+        text = (f"max_connections = {max_connections}, of which {reserved} reserved for superusers "
+                f"(superuser_reserved_connections).\n"
+                f"Headroom for ordinary users: {max_connections} − {reserved} − {total} = {headroom}.\n"
                 f"{background} background processes (autovacuum, WAL writer, …) are not counted.")
+        if by_application:
+            rows = [list(row) for row in rows_in]
+            top = rows[0] if rows else None
+            holder = f"; most held by {top[0]} as {top[1]} ({top[2]})" if top else ""
+            summary = (f"{total} of {max_connections} connections ({percent:.0f} %), headroom {headroom}"
+                       f"{holder}")
+            return Result(verdict, summary, ["application", "user", "connections", "active", "idle",
+                                             "idle in transaction"], rows, text)
+        rows = [[state, n, round(100 * n / max_connections, 1)] for state, n in rows_in]
+        states = ", ".join(f"{n} {state}" for state, n in rows_in)
+        summary = f"{total} of {max_connections} connections ({percent:.0f} %): {states}"
         return Result(verdict, summary, ["state", "connections", "% of max_connections"], rows, text)
 
 

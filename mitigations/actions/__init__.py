@@ -1,6 +1,6 @@
 """The runbook's mitigation steps. Importing this package registers them."""
 
-from mitigations.actions import manifests, rollback, rollout, scale  # noqa: F401 - registers the actions
+from mitigations.actions import manifests, restart, rollback, rollout, scale  # noqa: F401 - registers the actions
 from mitigations.actions.base import REGISTRY, Action, ActionError, ActionParamError, Change, Outcome, Progress
 
 

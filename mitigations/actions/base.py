@@ -80,6 +80,10 @@ class Action:
                           for key, value in sorted(params.items()))
         return f"with {words}" if words else ""
 
+    def confirm_word(self, target: Target, params: dict) -> str:
+        """What the commander types to confirm: the deployment's name, or what the action names (a pod)."""
+        return target.deployment
+
     def clean_params(self, target: Target, raw: dict | None) -> dict:
         """Known params, typed, within the target's bounds; ActionParamError otherwise."""
         raise NotImplementedError

@@ -33,7 +33,7 @@ def test_scale_preview_confirm_and_watch_it_roll_out(celery_worker, live_cluster
     page = login("commander")
     page.goto(f"{site}/incidents/{incident.pk}/")
 
-    page.fill("input[name=replicas]", "6")
+    page.fill(".mitigation-forms input[name=replicas]", "6")  # the API timeout solution has its own field
     page.click("button[name=preview-scale]")
     card = page.locator(".mitigation").first
     expect(card).to_contain_text("Would change")

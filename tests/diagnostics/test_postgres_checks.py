@@ -202,6 +202,29 @@ def test_long_queries_are_truncated(admin):
 # --- connections ---------------------------------------------------------------------------------------------------
 
 
+def test_connections_grouped_by_application_and_user_with_the_headroom(admin):
+    leak = [psycopg.connect(PG_URL, autocommit=True, application_name="leaky-worker") for _ in range(3)]
+    other = psycopg.connect(PG_URL, autocommit=True, application_name="checkout")
+    try:
+        result = run("postgres.connections", pg(), group="application")
+        assert result.columns == ["application", "user", "connections", "active", "idle", "idle in transaction"]
+        rows = {(r[0], r[1]): r for r in result.rows}
+        assert rows["leaky-worker", "postgres"][2:] == [3, 0, 3, 0]
+        assert rows["checkout", "postgres"][2] == 1
+        max_connections, reserved = admin.execute(
+            "SELECT current_setting('max_connections')::int, "
+            "current_setting('superuser_reserved_connections')::int").fetchone()
+        total = sum(r[2] for r in result.rows)
+        headroom = max_connections - reserved - total
+        assert f"headroom {headroom}" in result.summary
+        assert f"Headroom for ordinary users: {max_connections} − {reserved} − {total} = {headroom}." in result.text
+        assert f"of which {reserved} reserved for superusers (superuser_reserved_connections)" in result.text
+    finally:
+        for conn in [*leak, other]:
+            conn.close()
+
+
+
 def test_connections_are_counted_by_state():
     idle = [psycopg.connect(PG_URL, autocommit=True) for _ in range(2)]
     in_transaction = psycopg.connect(PG_URL)
@@ -302,6 +325,7 @@ def test_an_unknown_role_is_denied():
     ("postgres.connections", {"warn_percent": 0}, "warn_percent must be between 1 and 100"),
     ("postgres.connections", {"warn_percent": 96}, "warn_percent must not be above critical_percent"),
     ("postgres.connections", {"critical_percent": "95"}, "critical_percent must be int"),
+    ("postgres.connections", {"group": "database"}, "group must be one of state, application"),
     ("postgres.active_queries", {"limit": 0}, "limit must be between 1 and 200"),
     ("postgres.active_queries", {"limit": 201}, "limit must be between 1 and 200"),
     ("postgres.active_queries", {"warn_seconds": 400}, "warn_seconds must not be above critical_seconds"),
@@ -316,7 +340,8 @@ def test_bad_params_are_param_errors(name, params, message):
 
 
 def test_defaults():
-    assert REGISTRY["postgres.connections"].clean_params({}) == {"warn_percent": 80, "critical_percent": 95}
+    assert REGISTRY["postgres.connections"].clean_params({}) == {"warn_percent": 80, "critical_percent": 95,
+                                                                 "group": "state"}
     assert REGISTRY["postgres.active_queries"].clean_params({}) == {"warn_seconds": 30, "critical_seconds": 300,
                                                                     "limit": 50}
     assert REGISTRY["postgres.locks"].clean_params({}) == {"critical_seconds": 60}

@@ -12,9 +12,10 @@ pytestmark = pytest.mark.django_db
 def test_plugins_register_their_kinds_with_labels():
     assert ENTRY_KINDS == {"check": "Check", "mitigation": "Mitigation", "notification": "Notification",
                            "postmortem": "Post-mortem", "alert": "Alert", "slack": "Slack",
-                           "status_page": "Status page"}
+                           "status_page": "Status page", "memory_watch": "Memory watch"}
     # incidents names none of its plug-ins' kinds
-    assert {"check", "mitigation", "notification", "postmortem", "alert", "slack", "status_page"}.isdisjoint(
+    assert {"check", "mitigation", "notification", "postmortem", "alert", "slack", "status_page",
+            "memory_watch"}.isdisjoint(
         Entry.Kind.values)
     assert ("note", "Note") in entry_kinds()
 

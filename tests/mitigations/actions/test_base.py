@@ -26,7 +26,9 @@ def test_actions_are_registered_with_their_runbook_lines():
             if name.startswith("kubernetes.")} == {
         "kubernetes.rollout_undo": (True, True), "kubernetes.scale": (False, True),
         "kubernetes.maintenance_on": (True, True), "kubernetes.maintenance_off": (True, True),
-        "kubernetes.rollout_status": (False, False)}
+        "kubernetes.rollout_status": (False, False),
+        # not destructive in the two-commander sense (README, "Two commanders, and restarts")
+        "kubernetes.rollout_restart": (False, True), "kubernetes.delete_pod": (False, True)}
     assert action("kubernetes.maintenance_on").runbook == "kubectl apply -f k8s/maintenance-mode.yaml"
 
 
@@ -38,6 +40,8 @@ def test_actions_are_registered_with_their_runbook_lines():
     ("kubernetes.maintenance_on", None, {"manifest": manifest()}),
     ("kubernetes.maintenance_off", None, {"manifest": manifest()}),
     ("kubernetes.rollout_status", None, {}),
+    ("kubernetes.rollout_restart", None, {}),
+    ("kubernetes.delete_pod", {"pod": "bharatcart-api-x"}, {}),
 ])
 def test_a_silent_api_server_gives_an_action_error_within_the_timeout(name, params, kwargs):
     with black_hole() as url:
