@@ -46,3 +46,8 @@ def start_worker(log_dir: Path) -> subprocess.Popen:
     if worker.poll() is not None:
         raise RuntimeError(f"Celery worker exited: see {log_dir / 'celery-worker.log'}")
     return worker
+
+
+def worker_tasks(callbacks: list) -> list:
+    """The on-commit callbacks that queue work, without the incident event listeners every timeline line fires."""
+    return [c for c in callbacks if c.__module__ != "incidents.extensions"]

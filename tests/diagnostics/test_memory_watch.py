@@ -17,6 +17,7 @@ from diagnostics.watches import WatchError
 from incidents import services as incident_services
 from targets.models import Target
 from tests.kube_server import RESOURCES, KubeServer, api_pods, fixture
+from tests.workers import worker_tasks
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 12, 1, 21, 0, tzinfo=dt.UTC)
@@ -75,7 +76,7 @@ def test_growing_flat_and_noisy_pods_over_nine_minutes(kube, target, incident, r
                                                        django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as queued:
         watch = start(incident, target, responder)
-    assert len(queued) == 1 and watch.status == MemoryWatch.Status.QUEUED
+    assert len(worker_tasks(queued)) == 1 and watch.status == MemoryWatch.Status.QUEUED
     for i in range(37):  # 0 … 540 s
         set_usage(kube, {K2: 200 + 3 * i,  # +3 MiB per 15 s = +12 MiB/min
                          M7: 150,  # flat

@@ -146,8 +146,3 @@ def third_commander(runbook):
 def incident_at(make_incident):
     """An acknowledged incident of the given severity: incident_at("SEV2")."""
     return lambda name: make_incident(title=f"{name} incident", severity=name, acknowledge=True)
-
-
-def worker_tasks(callbacks: list) -> list:
-    """The on-commit callbacks that queue work, without the incident event listeners every timeline line fires."""
-    return [c for c in callbacks if c.__module__ != "incidents.extensions"]

@@ -10,7 +10,7 @@ from mitigations import services
 from mitigations.actions import ActionParamError
 from mitigations.models import Mitigation
 from mitigations.services import MitigationError
-from tests.mitigations.conftest import worker_tasks
+from tests.workers import worker_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from mitigations import services
 from mitigations.models import Mitigation
 from mitigations.services import MitigationError
+from tests.workers import worker_tasks
 
 pytestmark = pytest.mark.django_db
 DEPLOYMENT = "bharatcart-api"
@@ -57,7 +58,7 @@ def test_the_approver_cannot_also_execute(cluster, k8s_target, incident_at, comm
     with django_capture_on_commit_callbacks() as queued, \
             pytest.raises(MitigationError, match="You approved this: another commander must execute it"):
         services.mitigation_confirm(mitigation=mitigation, by=second_commander, confirm=DEPLOYMENT)
-    assert not queued
+    assert not worker_tasks(queued)
     assert Mitigation.objects.get(pk=mitigation.pk).status == Mitigation.Status.PREVIEWED
     confirmed = services.mitigation_confirm(mitigation=mitigation, by=commander, confirm=DEPLOYMENT)
     assert confirmed.status == Mitigation.Status.QUEUED and confirmed.confirmed_by == commander

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from mitigations import services
 from mitigations.models import Mitigation
-from tests.mitigations.conftest import worker_tasks
+from tests.workers import worker_tasks
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -4,7 +4,7 @@ import pytest
 
 from mitigations import services
 from mitigations.models import Mitigation
-from tests.mitigations.conftest import worker_tasks
+from tests.workers import worker_tasks
 
 pytestmark = pytest.mark.django_db
 DEPLOYMENT = "bharatcart-api"
