@@ -148,8 +148,6 @@ def test_two_people_starring_at_once_make_one_star_and_one_line(make_incident, c
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     incident = make_incident(acknowledge=True)
     entry = incident.entries.get(kind=Entry.Kind.DECLARED)
     barrier, errors = threading.Barrier(2), []

@@ -83,8 +83,6 @@ def test_a_viewer_cannot_start_one(recorded, viewer):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_starts_at_once_make_one_post_mortem(recorded, commander, responder):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     results, barrier = [], threading.Barrier(2)
 
     def start(user):
@@ -287,8 +285,6 @@ def test_overdue_boundaries_due_today_is_not_overdue_yesterday_is(postmortem, co
 
 
 def test_the_search_vector_follows_each_write(postmortem, commander):
-    if connection.vendor != "postgresql":
-        pytest.skip("the vector is PostgreSQL's")
     services.postmortem_update(postmortem=postmortem, by=commander, changes={"root_cause": "pgbouncer timeouts"})
     assert PostMortem.objects.filter(search_vector="timeout").exists()
     services.action_item_add(postmortem=postmortem, by=commander, description="Tune the autovacuum", owner="commander")
