@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -10,7 +9,7 @@ from alerts import selectors, services
 from alerts.forms import AlertFilterForm, DeclareFromAlertForm
 from alerts.models import Alert
 from incidents.models import Severity
-from warroom.pagination import page_or_error
+from warroom.pagination import filtered_page
 from warroom.permissions import Perm, can, require
 
 PAGE_SIZE = 50
@@ -19,25 +18,10 @@ PAGE_SIZE = 50
 @require_GET
 def alert_list(request):
     require(request.user, Perm.VIEW_INCIDENT)
-    form = AlertFilterForm(request.GET or None)
-    status = 200
-    alerts = Alert.objects.none()
-    if form.is_bound and not form.is_valid():
-        status = 400
-    else:
-        filters = form.cleaned_data if form.is_bound else {}
-        alerts = selectors.alerts_filtered(**{k: v for k, v in filters.items() if v})
-    paginator = Paginator(alerts, PAGE_SIZE)
-    try:
-        page = page_or_error(paginator, request.GET.get("page"))
-    except ValidationError as exc:
-        form.add_error(None, exc.message_dict["page"])
-        status, page = 400, paginator.page(1)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "alerts/list.html", {"form": form, "page": page, "query": query.urlencode(),
+    listed = filtered_page(request, AlertFilterForm, selectors.alerts_filtered, per_page=PAGE_SIZE)
+    return render(request, "alerts/list.html", {"form": listed.form, "page": listed.page, "query": listed.query,
                                                 "can_declare": can(request.user, Perm.MANAGE_INCIDENT)},
-                  status=status)
+                  status=listed.status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,7 +7,6 @@ and a plain form post with a redirect, so the pages work without JavaScript.
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,7 +24,7 @@ from incidents.forms import (
     TransitionForm,
 )
 from incidents.models import Incident, Role, Severity, Status
-from warroom.pagination import page_or_error
+from warroom.pagination import filtered_page
 from warroom.permissions import Perm, can, require
 
 
@@ -62,24 +61,9 @@ def dashboard_live(request):
 @require_GET
 def history(request):
     require(request.user, Perm.VIEW_INCIDENT)
-    form = HistoryFilterForm(request.GET or None)
-    status = 200
-    incidents = Incident.objects.none()
-    if form.is_bound and not form.is_valid():
-        status = 400
-    else:
-        filters = form.cleaned_data if form.is_bound else {}
-        incidents = selectors.incidents_filtered(**{k: v for k, v in filters.items() if v})
-    paginator = Paginator(incidents, 25)
-    try:
-        page = page_or_error(paginator, request.GET.get("page"))
-    except ValidationError as exc:
-        form.add_error(None, exc.message_dict["page"])
-        status, page = 400, paginator.page(1)
-    query = request.GET.copy()
-    query.pop("page", None)
+    listed = filtered_page(request, HistoryFilterForm, selectors.incidents_filtered, per_page=25)
     return render(request, "incidents/history.html",
-                  {"form": form, "page": page, "query": query.urlencode()}, status=status)
+                  {"form": listed.form, "page": listed.page, "query": listed.query}, status=listed.status)
 
 
 @require_http_methods(["GET", "POST"])

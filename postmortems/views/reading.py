@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,7 +14,7 @@ from incidents.models import Severity
 from postmortems import selectors
 from postmortems.export import export_filename, postmortem_markdown
 from postmortems.models import PostMortem, PostMortemStatus
-from warroom.pagination import page_or_error
+from warroom.pagination import filtered_page
 from warroom.permissions import Perm, can, require
 
 PAGE_SIZE = 25
@@ -48,28 +45,15 @@ class LibraryFilterForm(forms.Form):
 @require_GET
 def library(request):
     require(request.user, Perm.VIEW_INCIDENT)
-    form = LibraryFilterForm(request.GET or None)
-    status = 200
-    filters: dict = {}
-    postmortems: QuerySet[PostMortem] = PostMortem.objects.none()
-    if form.is_bound and not form.is_valid():
-        status = 400
-    else:
-        filters = {k: v for k, v in (form.cleaned_data if form.is_bound else {}).items() if v not in ("", None)}
-        postmortems = selectors.postmortems_library(user=request.user, **filters)
-    paginator = Paginator(postmortems, PAGE_SIZE)
-    try:
-        page = page_or_error(paginator, request.GET.get("page"))
-    except ValidationError as exc:
-        form.add_error(None, exc.message_dict["page"])
-        status, page = 400, paginator.page(1)
-    query = request.GET.copy()
-    query.pop("page", None)
+    listed = filtered_page(request, LibraryFilterForm,
+                           lambda **filters: selectors.postmortems_library(user=request.user, **filters), PAGE_SIZE)
+    search = listed.filters.get("q", "")
     return render(request, "postmortems/library.html", {
-        "form": form, "page": page, "rows": selectors.with_excerpts(page, filters.get("q", "")),
-        "query": query.urlencode(), "searching": bool(filters.get("q")), "today": timezone.localdate(),
-        "filtered": bool(set(filters) - {"sort"}) or status != 200,  # which empty state: "none match" or "none yet"
-    }, status=status)
+        "form": listed.form, "page": listed.page, "rows": selectors.with_excerpts(listed.page, search),
+        "query": listed.query, "searching": bool(search), "today": timezone.localdate(),
+        # which empty state: "none match" or "none yet"
+        "filtered": bool(set(listed.filters) - {"sort"}) or listed.status != 200,
+    }, status=listed.status)
 
 
 def _postmortem(request, pk: int) -> PostMortem:
