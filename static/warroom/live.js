@@ -22,15 +22,24 @@
     if (inFlight) { again = true; return; }  // one at a time; a change during it fetches once more after it
     inFlight = true;
     clearTimeout(stuck);
-    stuck = setTimeout(function () { inFlight = false; }, 10000);
+    stuck = setTimeout(done, 10000);
     window.htmx.trigger(el, "live-changed");
   }
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var elt = event.detail && event.detail.elt;
-    if (!elt || elt.id !== "live" || !inFlight) return;
+  function done() {
+    if (!inFlight) return;
     inFlight = false;
     clearTimeout(stuck);
     if (again) { again = false; fetchNow(); }
+  }
+  // A fetch ends with #live swapped out-of-band (then the old element, detached, cannot bubble its afterRequest
+  // to the document) or with a 204 (nothing swapped): either event ends it.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "live") done();
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === "live") done();
   });
 
   function stop() {
