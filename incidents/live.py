@@ -13,6 +13,7 @@ periodic permission check.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -76,7 +77,7 @@ def publish_on_commit(pk: int, version: int) -> None:
 class Listener:
     """What one stream waits on: the latest message of its channel (older ones are superseded, not queued)."""
 
-    __slots__ = ("channel", "latest", "ready", "woken", "lost")
+    __slots__ = ("channel", "latest", "lost", "ready", "woken")
 
     def __init__(self, name: str):
         self.channel = name
@@ -114,10 +115,8 @@ class _Hub:
             del self.listeners[listener.channel]
             self.confirmed.discard(listener.channel)
             if not self.dead:
-                try:
+                with contextlib.suppress(redis.RedisError, OSError):
                     await self.pubsub.unsubscribe(listener.channel)
-                except (redis.RedisError, OSError):
-                    pass
 
     async def _read(self) -> None:
         try:
@@ -137,7 +136,7 @@ class _Hub:
                         listener.woken.set()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - Redis went away: every stream ends, its page reconnects or polls
+        except Exception as exc:  # Redis went away: every stream ends, its page reconnects or polls
             log.warning("live: lost Redis: %s", exc)
         self.dead = True
         _hubs.pop(asyncio.get_running_loop(), None)
@@ -190,7 +189,7 @@ async def stream(
         now = await current()
         yield f"retry: {settings.LIVE_RETRY_MS}\n".encode() + _event("version", now, now if with_id else None)
         recheck = settings.LIVE_RECHECK_SECONDS
-        next_check = time.monotonic() + recheck * random.uniform(0.5, 1.0)  # noqa: S311 - spreading, not secrecy
+        next_check = time.monotonic() + recheck * random.uniform(0.5, 1.0)  # spread: not all at once
         while True:
             wait = min(settings.LIVE_HEARTBEAT_SECONDS, max(0.0, next_check - time.monotonic()))
             try:

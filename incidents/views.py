@@ -6,12 +6,12 @@ and a plain form post with a redirect, so the pages work without JavaScript.
 
 from functools import partial
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -164,7 +164,7 @@ def _sse(events) -> StreamingHttpResponse:
     return response
 
 
-async def _watcher(request) -> tuple[int, str] | None:
+async def _watcher(request) -> tuple[int, str | None] | None:
     """The signed-in viewer's (id, session key), or None: the stream is refused like the page is."""
     user = await request.auser()
     if not await sync_to_async(can)(user, Perm.VIEW_INCIDENT):

@@ -1,6 +1,6 @@
 """Real ASGI web processes (uvicorn) on free ports, sharing only the test database and Redis, for the live streams.
 
-Import the fixtures into a test module (`from tests.live_servers import asgi_servers  # noqa: F401`).
+A pytest plugin (tests/conftest.py): the fixtures `asgi_servers` and `static_root`, and helpers to start more.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from incidents import services
-from tests.live_servers import asgi_servers, session_cookie, start_server, static_root  # noqa: F401
+from tests.live_servers import session_cookie, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +51,7 @@ def test_a_note_in_one_browser_reaches_another_on_the_other_server(asgi_servers,
     expect(board.locator("#dashboard-table")).to_contain_text("Investigating", timeout=LIVE)
 
 
-def test_a_page_catches_up_after_its_server_restarts(open_as, static_root, tmp_path, commander,  # noqa: F811
+def test_a_page_catches_up_after_its_server_restarts(open_as, static_root, tmp_path, commander,
                                                      viewer, make_incident):
     server = start_server(tmp_path, static_root, WARROOM_LIVE_POLL_SECONDS="600")
     try:
@@ -69,7 +69,7 @@ def test_a_page_catches_up_after_its_server_restarts(open_as, static_root, tmp_p
         server.stop()
 
 
-def test_a_stream_that_never_gets_through_leaves_the_page_polling(open_as, static_root, tmp_path,  # noqa: F811
+def test_a_stream_that_never_gets_through_leaves_the_page_polling(open_as, static_root, tmp_path,
                                                                   commander, viewer, make_incident):
     server = start_server(tmp_path, static_root, WARROOM_LIVE_POLL_SECONDS="1")
     try:

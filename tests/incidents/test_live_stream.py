@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from rest_framework.authtoken.models import Token
 
 from incidents import services
-from tests.live_servers import EventStream, asgi_servers, session_cookie, static_root  # noqa: F401
+from tests.live_servers import EventStream, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
