@@ -103,8 +103,8 @@ class _Hub:
             listener.ready.set()
         elif len(group) == 1:
             await self.pubsub.subscribe(listener.channel)
-        if self.reader is None:
-            self.reader = asyncio.create_task(self._read())
+            if self.reader is None:  # only once the pub/sub connection exists: reading starts on it
+                self.reader = asyncio.create_task(self._read())
 
     async def remove(self, listener: Listener) -> None:
         group = self.listeners.get(listener.channel)
@@ -139,7 +139,8 @@ class _Hub:
         except Exception as exc:  # Redis went away: every stream ends, its page reconnects or polls
             log.warning("live: lost Redis: %s", exc)
         self.dead = True
-        _hubs.pop(asyncio.get_running_loop(), None)
+        if _hubs.get(asyncio.get_running_loop()) is self:
+            del _hubs[asyncio.get_running_loop()]
         for group in self.listeners.values():
             for listener in group:
                 listener.lost = True
