@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -174,16 +175,32 @@ async def _watcher(request) -> tuple[int, str | None] | None:
     return user.pk, request.session.session_key
 
 
+def _close_connection() -> None:
+    connection.close()
+
+
+def _released(function):
+    """Run in a shared worker thread and hand back its database connection: under ASGI each request has its own
+    thread (and connection) for sync code, which a stream would otherwise hold for as long as it is open."""
+    def call(*args):
+        try:
+            return function(*args)
+        finally:
+            connection.close()
+    return sync_to_async(call, thread_sensitive=False)
+
+
 @require_GET
 async def dashboard_stream(request):
     """Server-Sent Events: `version` (the dashboard's token) on connect, then `change` whenever an incident moves."""
     watcher = await _watcher(request)
     if watcher is None:
         return _no_stream()
+    await sync_to_async(_close_connection)()  # this request's own: not held while the page is open
     return _sse(live.stream(
         live.channel(live.DASHBOARD),
-        current=sync_to_async(selectors.dashboard_token),
-        still_allowed=partial(sync_to_async(selectors.session_may_view), *watcher),
+        current=_released(selectors.dashboard_token),
+        still_allowed=partial(_released(selectors.session_may_view), *watcher),
         with_id=False,
     ))
 
@@ -197,13 +214,15 @@ async def detail_stream(request, pk: int):
     if watcher is None:
         return _no_stream()
 
+    await sync_to_async(_close_connection)()  # this request's own: not held while the page is open
+
     async def current() -> str:
-        return str(await sync_to_async(selectors.incident_version)(pk))
+        return str(await _released(selectors.incident_version)(pk))
 
     return _sse(live.stream(
         live.incident_channel(pk),
         current=current,
-        still_allowed=partial(sync_to_async(selectors.session_may_view), *watcher),
+        still_allowed=partial(_released(selectors.session_may_view), *watcher),
         with_id=True,
     ))
 
