@@ -6,8 +6,8 @@ CSRF token ever travel through Redis. Where there is no Redis, no ASGI server, o
 keeps polling (static/warroom/live.js).
 
 Each web process holds one Redis connection for all its streams (`_Hub`): a stream is a coroutine waiting on an
-`asyncio.Event`, so an idle watcher costs no query and no thread, only a timer for its heartbeat and its
-periodic permission check.
+`asyncio.Event`, so an idle watcher costs no query and holds no database connection, only a timer for its
+heartbeat and its periodic permission check.
 """
 
 from __future__ import annotations
