@@ -14,4 +14,4 @@ RUN useradd --system --home /app warroom \
 USER warroom
 ENV STATIC_ROOT=/app/staticfiles WARROOM_VAR_DIR=/app/var
 EXPOSE 8000
-CMD ["gunicorn", "warroom.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--no-control-socket"]
+CMD ["uvicorn", "warroom.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--no-access-log", "--timeout-graceful-shutdown", "5"]

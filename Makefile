@@ -50,6 +50,7 @@ test: $(STAMP) services chromium lint
 bench: $(STAMP) services
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/alerts.py
+	$(BIN)/python bench/live.py
 
 ## make mutate: mutation testing of the safety rules, about 20 minutes; not part of make test (docs/testing.md).
 mutate: $(STAMP) services

@@ -6,8 +6,11 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Max, Q, QuerySet
+from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
 
 from incidents.models import Incident, IncidentQuerySet, Role, Severity
 from incidents.services import ROLE_NEEDS
@@ -44,6 +47,16 @@ def dashboard_token() -> str:
 
 def incident_version(pk: int) -> int | None:
     return Incident.objects.filter(pk=pk).values_list("version", flat=True).first()
+
+
+def session_may_view(user_id: int, session_key: str | None) -> bool:
+    """A live stream's periodic check: the session still signs this user in (no logout, same password) and
+    they may still view incidents. Two queries, whatever the user's groups."""
+    store: SessionBase = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)
+    if not session_key or store.get(SESSION_KEY) != str(user_id):
+        return False
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).filter(_holders(Perm.VIEW_INCIDENT)).first()
+    return user is not None and constant_time_compare(store.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash())
 
 
 def _holders(perm: Perm) -> Q:

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
+from incidents import live
 from incidents.extensions import NOTE_OPTIONS, Event, IncidentEvent, emit
 from incidents.models import Entry, Incident, Role, Severity, Source, Star, Status, entry_kinds
 from incidents.sla import response_due
@@ -66,6 +67,7 @@ def _record(incident: Incident, fields: list[str], *, kind: str, text: str, by: 
     incident.version += 1
     incident.updated_at = now
     incident.save(update_fields=[*fields, "version", "updated_at"])
+    live.publish_on_commit(incident.pk, incident.version)
     entry = Entry.objects.create(incident=incident, kind=kind, text=text, author=by, data=data or {}, created_at=now)
     emit(IncidentEvent(Event.ENTRY_ADDED, incident.pk, now, _id(by), entry_id=entry.pk, entry_kind=kind))
     return entry
@@ -170,6 +172,7 @@ def incident_declare(
         data={"severity": severity.name, "source": source},
     )
     emit(IncidentEvent(Event.DECLARED, incident.pk, now, _id(by)))
+    live.publish_on_commit(incident.pk, incident.version)
     if acknowledge:
         incident = incident_acknowledge(incident=incident, by=by, at=now)
     return incident

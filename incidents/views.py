@@ -4,14 +4,19 @@ Every action answers HTMX with the same live-update fragment the pollers get,
 and a plain form post with a redirect, so the pages work without JavaScript.
 """
 
+from functools import partial
+
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import selectors, services
+from incidents import live, selectors, services
 from incidents.announcement import announcement_text
 from incidents.extensions import NOTE_OPTIONS, dashboard_panels_for, panels_for
 from incidents.forms import (
@@ -45,6 +50,7 @@ def _dashboard_context(request) -> dict:
         "incidents": list(Incident.objects.for_dashboard()),
         "token": selectors.dashboard_token(),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
+        "live_stream": live.enabled(),
         "can_manage": can(request.user, Perm.MANAGE_INCIDENT),
     }
 
@@ -114,6 +120,7 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
         "can_note": can(request.user, Perm.ADD_NOTE),
         "note_options": NOTE_OPTIONS.items(),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
+        "live_stream": live.enabled(),
         "panels": panels_for(request, incident),
         "error": error,
     }
@@ -130,6 +137,80 @@ def detail_live(request, pk: int):
         return HttpResponse(status=204)
     incident = get_object_or_404(Incident.objects.with_people(), pk=pk)
     return render(request, "incidents/_detail_live.html", _detail_context(request, incident))
+
+
+def _no_stream() -> HttpResponse:
+    """204: EventSource stops reconnecting and the page keeps polling (no Redis, or a WSGI server)."""
+    return HttpResponse(status=204, headers={"X-Warroom-Live": "poll"})
+
+
+def _sse(events) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
+    return response
+
+
+async def _watcher(request) -> tuple[int, str | None] | None:
+    """The signed-in viewer's (id, session key), or None: the stream is refused like the page is."""
+    user = await request.auser()
+    if not await sync_to_async(can)(user, Perm.VIEW_INCIDENT):
+        raise PermissionDenied(Perm.VIEW_INCIDENT.refusal)
+    if not isinstance(request, ASGIRequest) or not live.enabled():
+        return None
+    return user.pk, request.session.session_key
+
+
+def _close_connection() -> None:
+    connection.close()
+
+
+def _released(function):
+    """Run in a shared worker thread and hand back its database connection: under ASGI each request has its own
+    thread (and connection) for sync code, which a stream would otherwise hold for as long as it is open."""
+    def call(*args):
+        try:
+            return function(*args)
+        finally:
+            connection.close()
+    return sync_to_async(call, thread_sensitive=False)
+
+
+@require_GET
+async def dashboard_stream(request):
+    """Server-Sent Events: `version` (the dashboard's token) on connect, then `change` whenever an incident moves."""
+    watcher = await _watcher(request)
+    if watcher is None:
+        return _no_stream()
+    await sync_to_async(_close_connection)()  # this request's own: not held while the page is open
+    return _sse(live.stream(
+        live.channel(live.DASHBOARD),
+        current=_released(selectors.dashboard_token),
+        still_allowed=partial(_released(selectors.session_may_view), *watcher),
+        with_id=False,
+    ))
+
+
+@require_GET
+async def detail_stream(request, pk: int):
+    """Server-Sent Events: the incident's `version` on connect and after each change (its id, for reconnects)."""
+    watcher = await _watcher(request)
+    if await sync_to_async(selectors.incident_version)(pk) is None:
+        raise Http404("No such incident.")
+    if watcher is None:
+        return _no_stream()
+
+    await sync_to_async(_close_connection)()  # this request's own: not held while the page is open
+
+    async def current() -> str:
+        return str(await _released(selectors.incident_version)(pk))
+
+    return _sse(live.stream(
+        live.incident_channel(pk),
+        current=current,
+        still_allowed=partial(_released(selectors.session_may_view), *watcher),
+        with_id=True,
+    ))
 
 
 def after_action(request, incident: Incident, *, error: str = "", status: int = 200, notice: str = ""):

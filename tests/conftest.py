@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from incidents import services
 from incidents.models import Severity
 
-pytest_plugins = ["tests.people.notify_fixtures"]  # the notification tests' servers, worker and directory
+pytest_plugins = ["tests.people.notify_fixtures",  # the notification tests' servers, worker and directory
+                  "tests.live_servers"]  # uvicorn processes for the live streams
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -50,11 +50,13 @@ MATRIX: dict[str, list[Row]] = {
     # incidents: pages
     "incidents:dashboard": [Row("view", "get")],
     "incidents:dashboard_live": [Row("view", "get", query="?v=0")],
+    "incidents:dashboard_stream": [Row("view", "get")],
     "incidents:history": [Row("view", "get")],
     "incidents:declare": [Row("manage", "get"),
                           Row("manage", "post", {"title": "New", "severity": "SEV3", "source": "user_report"})],
     "incidents:detail": [Row("view", "get")],
     "incidents:detail_live": [Row("view", "get", query="?v=0")],
+    "incidents:detail_stream": [Row("view", "get")],
     "incidents:acknowledge": [Row("manage", "post", kwargs={"pk": "detected"})],
     "incidents:transition": [Row("manage", "post", {"status": "investigating"})],
     "incidents:severity": [Row("manage", "post", {"severity": "SEV1", "reason": "worse"})],

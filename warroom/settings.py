@@ -201,6 +201,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "memory://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be redis://, amqp:// or filesystem://")
+# Push (issue 14): Server-Sent Events under an ASGI server, fed by Redis pub/sub. Off (pages poll) without Redis.
+LIVE_REDIS_URL = env_str("WARROOM_LIVE_REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(
+    ("redis://", "rediss://")) else "")
+LIVE_CHANNEL_PREFIX = env_str("WARROOM_LIVE_CHANNEL_PREFIX", "")  # "": warroom:<database name>
+LIVE_HEARTBEAT_SECONDS = env_int("WARROOM_LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
+LIVE_RECHECK_SECONDS = env_int("WARROOM_LIVE_RECHECK_SECONDS", 20, minimum=1)
+LIVE_RETRY_MS = 2000
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

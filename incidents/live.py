@@ -1,0 +1,221 @@
+"""Push instead of poll: a committed change is published on Redis; open pages hear it over Server-Sent Events.
+
+The event is only a trigger carrying the incident's version (or the dashboard's token): the page then fetches
+its existing live partial, so permissions and rendering stay in one place (the poll views) and no user's forms or
+CSRF token ever travel through Redis. Where there is no Redis, no ASGI server, or a proxy that buffers, the page
+keeps polling (static/warroom/live.js).
+
+Each web process holds one Redis connection for all its streams (`_Hub`): a stream is a coroutine waiting on an
+`asyncio.Event`, so an idle watcher costs no query and holds no database connection, only a timer for its
+heartbeat and its periodic permission check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+
+DASHBOARD = "dashboard"
+
+
+def enabled() -> bool:
+    return bool(settings.LIVE_REDIS_URL)
+
+
+def channel(name: str) -> str:
+    """Pub/sub channels are not per Redis database: prefix them with the deployment's name."""
+    prefix = settings.LIVE_CHANNEL_PREFIX or f"warroom:{connection.settings_dict['NAME']}"
+    return f"{prefix}:{name}"
+
+
+def incident_channel(pk: int) -> str:
+    return channel(f"incident:{pk}")
+
+
+# ---- Publishing (sync, from services) ------------------------------------------------------------------------
+
+_client: redis.Redis | None = None
+
+
+def _redis() -> redis.Redis:
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.LIVE_REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return _client
+
+
+def _publish(pk: int, version: int) -> None:
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.publish(incident_channel(pk), str(version))
+        pipe.publish(channel(DASHBOARD), f"{pk}:{version}")
+        pipe.execute()
+    except redis.RedisError as exc:  # the write is committed; pages still catch up by polling or on reconnect
+        log.warning("live: could not publish incident %s version %s: %s", pk, version, exc)
+
+
+def publish_on_commit(pk: int, version: int) -> None:
+    """Tell the open pages once the change is visible to their fetch, never before (nor on a rollback)."""
+    if enabled():
+        transaction.on_commit(partial(_publish, pk, version))
+
+
+# ---- One subscriber per web process --------------------------------------------------------------------------
+
+class Listener:
+    """What one stream waits on: the latest message of its channel (older ones are superseded, not queued)."""
+
+    __slots__ = ("channel", "latest", "lost", "ready", "woken")
+
+    def __init__(self, name: str):
+        self.channel = name
+        self.latest: bytes | None = None
+        self.ready = asyncio.Event()  # Redis confirmed the subscription: nothing published after this is missed
+        self.woken = asyncio.Event()
+        self.lost = False
+
+
+class _Hub:
+    def __init__(self, url: str):
+        self.client = aioredis.Redis.from_url(url)
+        self.pubsub = self.client.pubsub()
+        self.listeners: dict[str, set[Listener]] = {}
+        self.confirmed: set[str] = set()  # channels Redis has confirmed
+        self.reader: asyncio.Task | None = None
+        self.dead = False
+
+    async def add(self, listener: Listener) -> None:
+        group = self.listeners.setdefault(listener.channel, set())
+        group.add(listener)
+        if listener.channel in self.confirmed:
+            listener.ready.set()
+        elif len(group) == 1:
+            await self.pubsub.subscribe(listener.channel)
+            if self.reader is None:  # only once the pub/sub connection exists: reading starts on it
+                self.reader = asyncio.create_task(self._read())
+
+    async def remove(self, listener: Listener) -> None:
+        group = self.listeners.get(listener.channel)
+        if group is None:
+            return
+        group.discard(listener)
+        if not group:
+            del self.listeners[listener.channel]
+            self.confirmed.discard(listener.channel)
+            if not self.dead:
+                with contextlib.suppress(redis.RedisError, OSError):
+                    await self.pubsub.unsubscribe(listener.channel)
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                message = await self.pubsub.get_message(timeout=None)
+                if message is None:
+                    continue
+                name = message["channel"].decode()
+                group = self.listeners.get(name, ())
+                if message["type"] == "subscribe" and group:
+                    self.confirmed.add(name)
+                    for listener in group:
+                        listener.ready.set()
+                elif message["type"] == "message":
+                    for listener in group:
+                        listener.latest = message["data"]
+                        listener.woken.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Redis went away: every stream ends, its page reconnects or polls
+            log.warning("live: lost Redis: %s", exc)
+        self.dead = True
+        if _hubs.get(asyncio.get_running_loop()) is self:
+            del _hubs[asyncio.get_running_loop()]
+        for group in self.listeners.values():
+            for listener in group:
+                listener.lost = True
+                listener.ready.set()
+                listener.woken.set()
+
+
+_hubs: dict[asyncio.AbstractEventLoop, _Hub] = {}
+
+
+def _hub() -> _Hub:
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = _Hub(settings.LIVE_REDIS_URL)
+    return hub
+
+
+# ---- The stream ------------------------------------------------------------------------------------------------
+
+def _event(name: str, data: str, event_id: str | None = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {data}\n\n".encode()
+
+
+async def stream(
+    name: str,
+    *,
+    current: Callable[[], Awaitable[str]],
+    still_allowed: Callable[[], Awaitable[bool]],
+    with_id: bool,
+) -> AsyncIterator[bytes]:
+    """Subscribe, say the current state (the page catches up if it moved), then one event per change.
+
+    `current()` reads the version or token once, after the subscription is confirmed, so a change committed in
+    between is either in it or published after it. `still_allowed()` runs every LIVE_RECHECK_SECONDS (with
+    jitter, so a thousand streams do not check at once); when it fails the stream says `end` and closes.
+    """
+    hub = _hub()
+    listener = Listener(name)
+    try:
+        await hub.add(listener)
+        await asyncio.wait_for(listener.ready.wait(), timeout=5)
+        if listener.lost:
+            yield _event("end", "unavailable")
+            return
+        now = await current()
+        yield f"retry: {settings.LIVE_RETRY_MS}\n".encode() + _event("version", now, now if with_id else None)
+        recheck = settings.LIVE_RECHECK_SECONDS
+        next_check = time.monotonic() + recheck * random.uniform(0.5, 1.0)  # spread: not all at once
+        while True:
+            wait = min(settings.LIVE_HEARTBEAT_SECONDS, max(0.0, next_check - time.monotonic()))
+            try:
+                await asyncio.wait_for(listener.woken.wait(), timeout=wait)
+            except TimeoutError:
+                if time.monotonic() >= next_check:
+                    if not await still_allowed():
+                        yield _event("end", "forbidden")
+                        return
+                    next_check = time.monotonic() + recheck
+                yield _event("ping", "")
+                continue
+            listener.woken.clear()
+            if listener.lost:
+                yield _event("end", "unavailable")
+                return
+            data = (listener.latest or b"").decode()
+            if with_id:
+                yield _event("version", data, data)
+            else:
+                yield _event("change", data)
+    except TimeoutError:
+        yield _event("end", "unavailable")
+    except (redis.RedisError, OSError) as exc:
+        log.warning("live: stream %s failed: %s", name, exc)
+        yield _event("end", "unavailable")
+    finally:
+        await hub.remove(listener)

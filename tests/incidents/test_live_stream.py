@@ -1,0 +1,137 @@
+"""The live streams (Server-Sent Events under uvicorn, fed by Redis): who gets them, what they say, and catching up.
+
+Two real web processes share only PostgreSQL and Redis (tests/live_servers.py); changes are made through the API of
+one and watched on the other.
+"""
+
+import http.client
+import json
+
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from rest_framework.authtoken.models import Token
+
+from incidents import services
+from tests.live_servers import EventStream, session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _note_through(server, token: str, pk: int, text: str) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+    conn.request("POST", f"/api/incidents/{pk}/timeline/", body=json.dumps({"text": text}),
+                 headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
+    response = conn.getresponse()
+    assert response.status == 201, response.read()
+    conn.close()
+
+
+def test_a_change_through_one_server_reaches_a_watcher_of_the_other(asgi_servers, commander, viewer, make_incident):
+    watched, changed = asgi_servers
+    incident = make_incident(title="Checkout API timing out")
+    stream = EventStream(watched, f"/incidents/{incident.pk}/live/stream/", session=session_cookie(viewer))
+    assert stream.status == 200
+    assert stream.response.getheader("Content-Type").startswith("text/event-stream")
+    assert stream.response.getheader("X-Accel-Buffering") == "no"
+    first = stream.next_event()
+    assert first == {"retry": "2000", "id": str(incident.version), "event": "version", "data": str(incident.version)}
+
+    dashboard = EventStream(watched, "/live/stream/", session=session_cookie(viewer))
+    assert dashboard.next_event()["event"] == "version"  # the dashboard's token, to compare with the page's
+
+    _note_through(changed, Token.objects.create(user=commander).key, incident.pk, "DB CPU at 95%")
+    incident.refresh_from_db()
+    assert stream.next_event() == {"id": str(incident.version), "event": "version", "data": str(incident.version)}
+    assert dashboard.next_event() == {"event": "change", "data": f"{incident.pk}:{incident.version}"}
+    stream.close()
+    dashboard.close()
+
+
+def test_a_reconnect_says_the_current_version_so_the_page_catches_up(asgi_servers, commander, viewer, make_incident):
+    server = asgi_servers[0]
+    incident = make_incident()
+    seen = incident.version
+    stream = EventStream(server, f"/incidents/{incident.pk}/live/stream/", session=session_cookie(viewer))
+    assert stream.next_event()["id"] == str(seen)
+    stream.close()  # a network blip: changes happen while nobody listens
+
+    services.timeline_note(incident=incident, by=commander, text="Rolled back")
+    services.timeline_note(incident=incident, by=commander, text="Error rate falling")
+    again = EventStream(server, f"/incidents/{incident.pk}/live/stream/", session=session_cookie(viewer),
+                        last_event_id=str(seen))
+    assert again.next_event()["data"] == str(seen + 2)  # not the page's version: it fetches its partial
+    again.close()
+
+
+def test_a_viewer_of_nothing_gets_no_stream(asgi_servers, outsider, make_incident):
+    incident = make_incident()
+    for path in (f"/incidents/{incident.pk}/live/stream/", "/live/stream/"):
+        refused = EventStream(asgi_servers[0], path, session=session_cookie(outsider))
+        assert refused.status == 403
+        assert b"event:" not in refused.response.read()
+        anonymous = EventStream(asgi_servers[0], path)
+        assert anonymous.status == 302
+        assert anonymous.response.getheader("Location").startswith("/accounts/login/")
+
+
+def test_a_missing_incident_has_no_stream(asgi_servers, viewer):
+    assert EventStream(asgi_servers[0], "/incidents/999999/live/stream/", session=session_cookie(viewer)).status == 404
+
+
+def test_logging_out_ends_the_stream(asgi_servers, viewer, make_incident):
+    incident = make_incident()
+    session = session_cookie(viewer)
+    stream = EventStream(asgi_servers[0], f"/incidents/{incident.pk}/live/stream/", session=session)
+    assert stream.next_event()["event"] == "version"
+    Session.objects.filter(session_key=session).delete()  # what logging out does to the session
+
+    assert stream.next_event() == {"event": "end", "data": "forbidden"}
+    assert stream.next_event() is None  # and the server closed it
+
+
+def test_losing_the_role_ends_the_stream(asgi_servers, viewer, make_incident):
+    stream = EventStream(asgi_servers[1], "/live/stream/", session=session_cookie(viewer))
+    assert stream.next_event()["event"] == "version"
+    viewer.groups.remove(Group.objects.get(name="viewer"))
+
+    assert stream.next_event() == {"event": "end", "data": "forbidden"}
+    assert stream.next_event() is None
+
+
+def test_a_new_password_ends_the_stream_of_the_old_session(asgi_servers, viewer, make_incident):
+    stream = EventStream(asgi_servers[1], "/live/stream/", session=session_cookie(viewer))
+    assert stream.next_event()["event"] == "version"
+    viewer.set_password("a-new-password")
+    viewer.save(update_fields=["password"])
+
+    assert stream.next_event() == {"event": "end", "data": "forbidden"}
+
+
+def test_an_idle_stream_sends_heartbeats(asgi_servers, viewer, make_incident):
+    incident = make_incident()
+    stream = EventStream(asgi_servers[0], f"/incidents/{incident.pk}/live/stream/", session=session_cookie(viewer))
+    stream.next_event()
+    assert stream.next_event(skip_pings=False) == {"event": "ping", "data": ""}
+    stream.close()
+
+
+def test_without_an_asgi_server_the_stream_tells_the_page_to_poll(client, viewer, make_incident):
+    incident = make_incident()
+    client.force_login(viewer)
+    for path in (f"/incidents/{incident.pk}/live/stream/", "/live/stream/"):
+        response = client.get(path)
+        assert response.status_code == 204  # EventSource stops trying; the page keeps polling
+        assert response["X-Warroom-Live"] == "poll"
+
+
+def test_without_redis_the_pages_offer_no_stream(client, settings, viewer, make_incident):
+    incident = make_incident()
+    client.force_login(viewer)
+    assert b"data-stream=" in client.get(f"/incidents/{incident.pk}/").content
+    settings.LIVE_REDIS_URL = ""
+    for path in (f"/incidents/{incident.pk}/", "/"):
+        page = client.get(path).content
+        assert b'id="live"' in page
+        assert b"data-stream=" not in page
+    assert client.get("/live/stream/").status_code == 204
