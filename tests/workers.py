@@ -49,5 +49,6 @@ def start_worker(log_dir: Path) -> subprocess.Popen:
 
 
 def worker_tasks(callbacks: list) -> list:
-    """The on-commit callbacks that queue work, without the incident event listeners every timeline line fires."""
-    return [c for c in callbacks if c.__module__ != "incidents.extensions"]
+    """The on-commit callbacks that queue work, without what incidents does after every change (event listeners,
+    publishing the new version to live pages)."""
+    return [c for c in callbacks if not getattr(c, "func", c).__module__.startswith("incidents.")]

@@ -6,6 +6,7 @@ one and watched on the other.
 
 import http.client
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth.models import Group
@@ -116,11 +117,18 @@ def test_an_idle_stream_sends_heartbeats(asgi_servers, viewer, make_incident):
     stream.close()
 
 
+def _get(client, path: str):
+    """The test client, from a thread of its own: the stream views are async, and when browser tests ran first this
+    thread still has Playwright's event loop, where Django cannot run an async view synchronously."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(client.get, path).result()
+
+
 def test_without_an_asgi_server_the_stream_tells_the_page_to_poll(client, viewer, make_incident):
     incident = make_incident()
     client.force_login(viewer)
     for path in (f"/incidents/{incident.pk}/live/stream/", "/live/stream/"):
-        response = client.get(path)
+        response = _get(client, path)
         assert response.status_code == 204  # EventSource stops trying; the page keeps polling
         assert response["X-Warroom-Live"] == "poll"
 
@@ -134,4 +142,4 @@ def test_without_redis_the_pages_offer_no_stream(client, settings, viewer, make_
         page = client.get(path).content
         assert b'id="live"' in page
         assert b"data-stream=" not in page
-    assert client.get("/live/stream/").status_code == 204
+    assert _get(client, "/live/stream/").status_code == 204

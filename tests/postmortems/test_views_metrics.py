@@ -126,8 +126,9 @@ def test_no_chart_library_and_nothing_from_another_site(client, viewer, data):
     client.force_login(viewer)
     html = client.get(URL + RANGE).content.decode()
     assert not re.search(r'(src|href)="(https?:)?//', html)
+    # the site's own scripts only (htmx, the live page's): no charting library
     assert re.findall(r'<script src="([^"]+)"', html) == ["/static/vendor/htmx-2.0.11.min.js",
-                                                          "/static/warroom/warroom.js"]
+                                                          "/static/warroom/warroom.js", "/static/warroom/live.js"]
 
 
 def test_the_nav_links_to_metrics(client, viewer, runbook):
