@@ -25,11 +25,11 @@ def _entry_added(event: IncidentEvent) -> None:
 
 
 def register() -> None:
-    from chat import panel
+    from chat import panel, slack
     from chat.services import SHARE_OPTION, SLACK_ENTRY
 
     register_entry_kind(SLACK_ENTRY, "Slack")
-    register_note_option(SHARE_OPTION, "Post to Slack")
+    register_note_option(SHARE_OPTION, "Post to Slack", shown=slack.configured)
     register_panel("chat/_panel.html", panel.context)
     register_listener(Event.DECLARED, _declared)
     register_listener(Event.ENTRY_ADDED, _entry_added)

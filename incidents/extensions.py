@@ -27,6 +27,7 @@ PANELS: list[Panel] = []
 DEMO_SEEDERS: list[Callable] = []  # (stdout) -> None
 ENTRY_KINDS: dict[str, str] = {}  # value stored in Entry.kind -> label shown on the timeline
 NOTE_OPTIONS: dict[str, str] = {}  # name kept in a note entry's data when ticked -> the checkbox's label
+NOTE_OPTION_SHOWN: dict[str, Callable[[], bool]] = {}  # name -> whether the page offers it now
 
 
 def register_panel(template: str, context: Callable) -> None:
@@ -45,11 +46,19 @@ def register_entry_kind(value: str, label: str) -> None:
     ENTRY_KINDS[value] = label
 
 
-def register_note_option(name: str, label: str) -> None:
-    """A checkbox on the note form (page and API `options`); a ticked one is kept as data[name] = True."""
+def register_note_option(name: str, label: str, shown: Callable[[], bool] = lambda: True) -> None:
+    """A checkbox on the note form (page and API `options`); a ticked one is kept as data[name] = True.
+
+    `shown` says whether the page offers it now (e.g. only while Slack is configured): a box that would do
+    nothing is not shown; the API still accepts the option, and its app decides what a tick does."""
     if NOTE_OPTIONS.get(name, label) != label:
         raise ValueError(f"Note option {name!r} is already registered as {NOTE_OPTIONS[name]!r}")
     NOTE_OPTIONS[name] = label
+    NOTE_OPTION_SHOWN[name] = shown
+
+
+def note_options_shown() -> list[tuple[str, str]]:
+    return [(name, label) for name, label in NOTE_OPTIONS.items() if NOTE_OPTION_SHOWN.get(name, bool)()]
 
 
 def panels_for(request, incident) -> list[dict]:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents import live, selectors, services
 from incidents.announcement import announcement_text
-from incidents.extensions import NOTE_OPTIONS, dashboard_panels_for, panels_for
+from incidents.extensions import dashboard_panels_for, note_options_shown, panels_for
 from incidents.forms import (
     DeclareForm,
     DetailsForm,
@@ -118,7 +118,7 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
         "announcement": announcement_text(incident),
         "can_manage": can(request.user, Perm.MANAGE_INCIDENT),
         "can_note": can(request.user, Perm.ADD_NOTE),
-        "note_options": NOTE_OPTIONS.items(),
+        "note_options": note_options_shown(),
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         "live_stream": live.enabled(),
         "panels": panels_for(request, incident),

@@ -187,3 +187,11 @@ def test_the_bot_token_is_never_in_a_page_the_api_the_timeline_or_the_log(slack,
     assert "Sending a request" in caplog.text and "got Authorization: Bearer ****" in caplog.text
     for text in texts:
         assert TOKEN not in text
+
+
+def test_with_slack_off_the_note_form_offers_no_post_to_slack_box(settings, make_incident, client, responder):
+    settings.SLACK_BOT_TOKEN = ""
+    incident = make_incident(acknowledge=True)
+    client.force_login(responder)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Post to Slack" not in page and 'value="share"' not in page
