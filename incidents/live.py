@@ -7,7 +7,8 @@ keeps polling (static/warroom/live.js).
 
 Each web process holds one Redis connection for all its streams (`_Hub`): a stream is a coroutine waiting on an
 `asyncio.Event`, so an idle watcher costs no query and holds no database connection, only a timer for its
-heartbeat and its periodic permission check.
+heartbeat. The hub also re-checks every open stream's session and permission in one batch (two queries for the
+whole process, on one worker thread) every LIVE_RECHECK_SECONDS, and ends the streams that failed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
@@ -74,13 +73,19 @@ def publish_on_commit(pk: int, version: int) -> None:
 
 # ---- One subscriber per web process --------------------------------------------------------------------------
 
+Watcher = tuple[int, str | None]
+Check = Callable[[list[Watcher]], Awaitable[set[Watcher]]]
+
+
 class Listener:
     """What one stream waits on: the latest message of its channel (older ones are superseded, not queued)."""
 
-    __slots__ = ("channel", "latest", "lost", "ready", "woken")
+    __slots__ = ("channel", "forbidden", "latest", "lost", "ready", "watcher", "woken")
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, watcher: Watcher | None = None):
         self.channel = name
+        self.watcher = watcher  # (user id, session key) re-checked by the hub
+        self.forbidden = False
         self.latest: bytes | None = None
         self.ready = asyncio.Event()  # Redis confirmed the subscription: nothing published after this is missed
         self.woken = asyncio.Event()
@@ -95,6 +100,32 @@ class _Hub:
         self.confirmed: set[str] = set()  # channels Redis has confirmed
         self.reader: asyncio.Task | None = None
         self.dead = False
+        self.watched: set[Listener] = set()  # streams whose session and permission the hub re-checks
+        self.check: Check | None = None
+        self.checker: asyncio.Task | None = None
+
+    def watch(self, listener: Listener, check: Check) -> None:
+        self.watched.add(listener)
+        self.check = check
+        if self.checker is None or self.checker.done():
+            self.checker = asyncio.create_task(self._recheck())
+
+    async def _recheck(self) -> None:
+        """One batched check for all of this process's open streams, then end those that failed."""
+        while self.watched:
+            await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
+            listeners = [listener for listener in self.watched if listener.watcher is not None]
+            if not listeners or self.check is None:
+                continue
+            try:
+                allowed = await self.check(list({listener.watcher for listener in listeners if listener.watcher}))
+            except Exception as exc:  # the database blinked: try again next round, streams stay open
+                log.warning("live: re-check failed: %s", exc)
+                continue
+            for listener in listeners:
+                if listener.watcher not in allowed:
+                    listener.forbidden = True
+                    listener.woken.set()
 
     async def add(self, listener: Listener) -> None:
         group = self.listeners.setdefault(listener.channel, set())
@@ -107,6 +138,7 @@ class _Hub:
                 self.reader = asyncio.create_task(self._read())
 
     async def remove(self, listener: Listener) -> None:
+        self.watched.discard(listener)
         group = self.listeners.get(listener.channel)
         if group is None:
             return
@@ -170,17 +202,18 @@ async def stream(
     name: str,
     *,
     current: Callable[[], Awaitable[str]],
-    still_allowed: Callable[[], Awaitable[bool]],
+    watcher: Watcher,
+    check: Check,
     with_id: bool,
 ) -> AsyncIterator[bytes]:
     """Subscribe, say the current state (the page catches up if it moved), then one event per change.
 
     `current()` reads the version or token once, after the subscription is confirmed, so a change committed in
-    between is either in it or published after it. `still_allowed()` runs every LIVE_RECHECK_SECONDS (with
-    jitter, so a thousand streams do not check at once); when it fails the stream says `end` and closes.
+    between is either in it or published after it. The hub checks `watcher` (user id, session key) with `check`,
+    batched with the process's other streams, every LIVE_RECHECK_SECONDS; when it fails the stream says `end`.
     """
     hub = _hub()
-    listener = Listener(name)
+    listener = Listener(name, watcher)
     try:
         await hub.add(listener)
         await asyncio.wait_for(listener.ready.wait(), timeout=5)
@@ -189,21 +222,17 @@ async def stream(
             return
         now = await current()
         yield f"retry: {settings.LIVE_RETRY_MS}\n".encode() + _event("version", now, now if with_id else None)
-        recheck = settings.LIVE_RECHECK_SECONDS
-        next_check = time.monotonic() + recheck * random.uniform(0.5, 1.0)  # spread: not all at once
+        hub.watch(listener, check)
         while True:
-            wait = min(settings.LIVE_HEARTBEAT_SECONDS, max(0.0, next_check - time.monotonic()))
             try:
-                await asyncio.wait_for(listener.woken.wait(), timeout=wait)
+                await asyncio.wait_for(listener.woken.wait(), timeout=settings.LIVE_HEARTBEAT_SECONDS)
             except TimeoutError:
-                if time.monotonic() >= next_check:
-                    if not await still_allowed():
-                        yield _event("end", "forbidden")
-                        return
-                    next_check = time.monotonic() + recheck
                 yield _event("ping", "")
                 continue
             listener.woken.clear()
+            if listener.forbidden:
+                yield _event("end", "forbidden")
+                return
             if listener.lost:
                 yield _event("end", "unavailable")
                 return

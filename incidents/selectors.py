@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
@@ -49,14 +51,40 @@ def incident_version(pk: int) -> int | None:
     return Incident.objects.filter(pk=pk).values_list("version", flat=True).first()
 
 
-def session_may_view(user_id: int, session_key: str | None) -> bool:
-    """A live stream's periodic check: the session still signs this user in (no logout, same password) and
-    they may still view incidents. Two queries, whatever the user's groups."""
-    store: SessionBase = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)
-    if not session_key or store.get(SESSION_KEY) != str(user_id):
-        return False
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).filter(_holders(Perm.VIEW_INCIDENT)).first()
-    return user is not None and constant_time_compare(store.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash())
+def sessions_may_view(
+    watchers: Iterable[tuple[int, str | None]], *, now: dt.datetime | None = None
+) -> set[tuple[int, str | None]]:
+    """The live streams' periodic check, for all of a process's open streams at once: the (user id, session key)
+    pairs whose session still signs that user in (no logout, same password) and who may still view incidents.
+    Two queries, whatever the number of streams or the users' groups."""
+    watchers = list(watchers)
+    keys = {key for _, key in watchers if key}
+    store_class = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    decoded: dict[str, dict] = {}
+    if keys and hasattr(store_class, "get_model_class"):  # database-backed sessions: one query, decoded as Django does
+        rows = store_class.get_model_class().objects.filter(
+            session_key__in=keys, expire_date__gt=now or timezone.now()
+        ).values_list("session_key", "session_data")
+        decoded = {key: store_class().decode(data) for key, data in rows}
+    else:
+        for key in keys:
+            store: SessionBase = store_class(key)
+            decoded[key] = {name: store.get(name) for name in (SESSION_KEY, HASH_SESSION_KEY)}
+    user_ids = {int(session.get(SESSION_KEY) or 0) for session in decoded.values()} - {0}
+    users = {
+        user.pk: user
+        for user in get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+        .filter(_holders(Perm.VIEW_INCIDENT)).distinct().only("pk", "password")
+    } if user_ids else {}
+    allowed: set[tuple[int, str | None]] = set()
+    for user_id, session_key in watchers:
+        session = decoded.get(session_key or "")
+        user = users.get(user_id)
+        if session is None or user is None or session.get(SESSION_KEY) != str(user_id):
+            continue
+        if constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+            allowed.add((user_id, session_key))
+    return allowed
 
 
 def _holders(perm: Perm) -> Q:

@@ -4,8 +4,6 @@ Every action answers HTMX with the same live-update fragment the pollers get,
 and a plain form post with a redirect, so the pages work without JavaScript.
 """
 
-from functools import partial
-
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
@@ -186,7 +184,8 @@ async def dashboard_stream(request):
     return _sse(live.stream(
         live.channel(live.DASHBOARD),
         current=_released(selectors.dashboard_token),
-        still_allowed=partial(_released(selectors.session_may_view), *watcher),
+        watcher=watcher,
+        check=_released(selectors.sessions_may_view),
         with_id=False,
     ))
 
@@ -208,7 +207,8 @@ async def detail_stream(request, pk: int):
     return _sse(live.stream(
         live.incident_channel(pk),
         current=current,
-        still_allowed=partial(_released(selectors.session_may_view), *watcher),
+        watcher=watcher,
+        check=_released(selectors.sessions_may_view),
         with_id=True,
     ))
 

@@ -4,6 +4,7 @@ Two real web processes share only PostgreSQL and Redis (tests/live_servers.py); 
 one and watched on the other.
 """
 
+import datetime as dt
 import http.client
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -143,3 +144,41 @@ def test_without_redis_the_pages_offer_no_stream(client, settings, viewer, make_
         assert b'id="live"' in page
         assert b"data-stream=" not in page
     assert _get(client, "/live/stream/").status_code == 204
+
+
+def test_one_batched_check_for_every_open_stream_of_a_process(django_assert_num_queries, viewer, commander, outsider):
+    """The hub re-checks all its streams at once: two queries whatever their number, and only the valid pairs pass."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    from incidents import selectors
+
+    User = get_user_model()
+    boss = User.objects.create_user("boss", password="x", is_superuser=True)  # in no group: a superuser
+    direct = User.objects.create_user("direct", password="x")
+    direct.user_permissions.add(Permission.objects.get(codename="view_incident", content_type__app_label="incidents"))
+    retired = User.objects.create_user("retired", password="x")
+    retired.groups.add(Group.objects.get(name="viewer"))
+    sessions = {user: session_cookie(user) for user in (viewer, commander, outsider, boss, direct, retired)}
+    logged_out = session_cookie(viewer)
+    Session.objects.filter(session_key=logged_out).delete()
+    retired.is_active = False
+    retired.save(update_fields=["is_active"])
+    old_password = session_cookie(commander)
+    commander.set_password("a-new-password")
+    commander.save(update_fields=["password"])
+    sessions[commander] = session_cookie(commander)
+
+    watchers = [(user.pk, key) for user, key in sessions.items()] + [
+        (viewer.pk, logged_out), (commander.pk, old_password), (viewer.pk, sessions[direct]),  # someone else's
+        (viewer.pk, None), (viewer.pk, "no-such-session"),
+    ]
+    with django_assert_num_queries(2):
+        allowed = selectors.sessions_may_view(watchers)
+    assert allowed == {(user.pk, sessions[user]) for user in (viewer, commander, boss, direct)}
+    with django_assert_num_queries(0):
+        assert selectors.sessions_may_view([]) == set()
+    expiry = Session.objects.get(session_key=sessions[viewer]).expire_date
+    before, at = (selectors.sessions_may_view(watchers, now=expiry + dt.timedelta(seconds=s)) for s in (-1, 0))
+    assert (viewer.pk, sessions[viewer]) in before
+    assert (viewer.pk, sessions[viewer]) not in at  # an expired session signs nobody in
