@@ -4,7 +4,7 @@ Every action answers HTMX with the same live-update fragment the pollers get,
 and a plain form post with a redirect, so the pages work without JavaScript.
 """
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -163,6 +163,17 @@ def _close_connection() -> None:
     connection.close()
 
 
+def _release_request_thread() -> None:
+    """Under ASGI, Django runs a request's sync parts (middleware, session, auth) on a thread of the request's own
+    (asgiref's ThreadSensitiveContext), kept until the response ends: a stream would hold it, idle, for as long as
+    the page is open (about 50 KiB each). Once the checks are done, stop it; the stream itself needs no thread,
+    and what runs sync after it (response.close) gets a short-lived one."""
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context is not None else None
+    if executor is not None:
+        executor.shutdown(wait=False)
+
+
 def _released(function):
     """Run in a shared worker thread and hand back its database connection: under ASGI each request has its own
     thread (and connection) for sync code, which a stream would otherwise hold for as long as it is open."""
@@ -181,6 +192,7 @@ async def dashboard_stream(request):
     if watcher is None:
         return _no_stream()
     await sync_to_async(_close_connection)()  # this request's own: not held while the page is open
+    _release_request_thread()
     return _sse(live.stream(
         live.channel(live.DASHBOARD),
         current=_released(selectors.dashboard_token),
@@ -200,6 +212,7 @@ async def detail_stream(request, pk: int):
         return _no_stream()
 
     await sync_to_async(_close_connection)()  # this request's own: not held while the page is open
+    _release_request_thread()
 
     async def current() -> str:
         return str(await _released(selectors.incident_version)(pk))

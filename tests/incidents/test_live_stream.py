@@ -182,3 +182,26 @@ def test_one_batched_check_for_every_open_stream_of_a_process(django_assert_num_
     before, at = (selectors.sessions_may_view(watchers, now=expiry + dt.timedelta(seconds=s)) for s in (-1, 0))
     assert (viewer.pk, sessions[viewer]) in before
     assert (viewer.pk, sessions[viewer]) not in at  # an expired session signs nobody in
+
+
+def _threads(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+
+
+def test_an_open_stream_holds_no_thread_of_its_own(asgi_servers, viewer, make_incident):
+    """Django gives each ASGI request a thread for its sync parts; a stream lets it go once its checks are done, so
+    a thousand open pages are not a thousand idle threads (docs/performance.md, memory per connection)."""
+    from tests.workers import poll
+
+    server = asgi_servers[0]
+    session = session_cookie(viewer)
+    warm = EventStream(server, "/live/stream/", session=session)  # the hub, the pools: whatever a first stream starts
+    assert warm.next_event()["event"] == "version"
+    before = _threads(server.process.pid)
+    streams = [EventStream(server, "/live/stream/", session=session) for _ in range(10)]
+    for stream in streams:
+        assert stream.next_event()["event"] == "version"
+    poll(lambda: _threads(server.process.pid) < before + 10, what="the requests' threads to end")
+    for stream in [warm, *streams]:
+        stream.close()
