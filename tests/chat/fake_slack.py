@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.serving import serving
+
 TOKEN = "xoxb-test-bot-token-SECRET-0123456789"
 
 
@@ -159,12 +161,5 @@ def fake_slack() -> Iterator[FakeSlack]:
     server.release = threading.Event()
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     server.api_url = server.url + "/api/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server, release=server.release):
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import socket
 import socketserver
 import struct
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+
+from tests.serving import serving
 
 SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
 
@@ -26,18 +27,6 @@ class _Server(socketserver.ThreadingTCPServer):
     def __init__(self, handler):
         super().__init__(("127.0.0.1", 0), handler)
         self.received: list[Any] = []  # what clients sent: the password, the command, the header
-
-
-@contextmanager
-def _serving(server: socketserver.BaseServer) -> Iterator[Any]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def _read_exactly(sock: socket.socket, n: int) -> bytes:
@@ -78,7 +67,7 @@ class _PostgresHandler(socketserver.BaseRequestHandler):
 @contextmanager
 def fake_postgres() -> Iterator[_Server]:
     """A PostgreSQL server whose login error echoes the password: server.server_address[1] is its port."""
-    with _serving(_Server(_PostgresHandler)) as server:
+    with serving(_Server(_PostgresHandler)) as server:
         yield server
 
 
@@ -105,7 +94,7 @@ class _RedisHandler(socketserver.StreamRequestHandler):
 @contextmanager
 def fake_redis() -> Iterator[_Server]:
     """A Redis server whose AUTH error echoes the password."""
-    with _serving(_Server(_RedisHandler)) as server:
+    with serving(_Server(_RedisHandler)) as server:
         yield server
 
 
@@ -149,5 +138,5 @@ def fake_http() -> Iterator[ThreadingHTTPServer]:
     server.daemon_threads = True
     server.received = []
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    with _serving(server) as running:
+    with serving(server) as running:
         yield running

@@ -14,6 +14,7 @@ import pytest
 from diagnostics.checks import REGISTRY, CheckError
 from diagnostics.checks.base import CRITICAL, OK, WARN, Result
 from targets.models import Target
+from tests.serving import serving
 
 RELEASE = threading.Event()  # set at teardown so the hanging handler lets go
 LONG_BODY = "ok   \n\n  " + "database: up\t" * 40
@@ -55,15 +56,8 @@ def server() -> Iterator[str]:
     RELEASE.clear()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(httpd, release=RELEASE):
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        RELEASE.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 def web(urls: list[str], timeout: int = 2) -> Target:

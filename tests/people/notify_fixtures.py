@@ -33,6 +33,7 @@ from people.models import (
     Rotation,
     RotationMember,
 )
+from tests.serving import serving
 from tests.workers import poll, test_database_url
 from warroom.celery import app
 
@@ -198,15 +199,8 @@ def hook_server() -> Iterator[ThreadingHTTPServer]:
     server.release = threading.Event()
     server.held = threading.Event()
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server, release=server.release):
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def reset(server: ThreadingHTTPServer) -> None:

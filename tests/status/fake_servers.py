@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.serving import serving
+
 
 class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet test output
@@ -58,15 +60,8 @@ class ProviderServer(ThreadingHTTPServer):
 @contextmanager
 def provider_server() -> Iterator[ProviderServer]:
     server = ProviderServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server, release=server.release):
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def summary_body(indicator: str = "none", components: dict[str, str] | None = None,
