@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
@@ -65,10 +66,36 @@ def _publish(pk: int, version: int) -> None:
         log.warning("live: could not publish incident %s version %s: %s", pk, version, exc)
 
 
+# Inside a request, publishing waits until the response has gone: the fan-out to a thousand streams then never
+# delays the answer to the person who made the change (the commander), only follows it by a few milliseconds.
+_after_response: contextvars.ContextVar[list[tuple[int, int]] | None] = contextvars.ContextVar(
+    "warroom_live_after_response", default=None)
+
+
+def _publish_or_defer(pk: int, version: int) -> None:
+    pending = _after_response.get()
+    if pending is None:  # a worker, a command, a shell: nobody is waiting for a response
+        _publish(pk, version)
+    else:
+        pending.append((pk, version))
+
+
 def publish_on_commit(pk: int, version: int) -> None:
     """Tell the open pages once the change is visible to their fetch, never before (nor on a rollback)."""
     if enabled():
-        transaction.on_commit(partial(_publish, pk, version))
+        transaction.on_commit(partial(_publish_or_defer, pk, version))
+
+
+def request_started(**kwargs: object) -> None:
+    _after_response.set([])
+
+
+def request_finished(**kwargs: object) -> None:
+    """Sent by Django once the response is written (WSGI and ASGI alike), or when a stream ends."""
+    pending = _after_response.get()
+    _after_response.set(None)
+    for pk, version in pending or ():
+        _publish(pk, version)
 
 
 # ---- One subscriber per web process --------------------------------------------------------------------------

@@ -10,11 +10,14 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
+from django.core import signals
 from rest_framework.authtoken.models import Token
 
-from incidents import services
+from incidents import live, services
 from tests.live_servers import EventStream, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -205,3 +208,47 @@ def test_an_open_stream_holds_no_thread_of_its_own(asgi_servers, viewer, make_in
     poll(lambda: _threads(server.process.pid) < before + 10, what="the requests' threads to end")
     for stream in [warm, *streams]:
         stream.close()
+
+
+def _subscribed(pk: int) -> redis.client.PubSub:
+    pubsub = redis.Redis.from_url(settings.LIVE_REDIS_URL).pubsub()
+    pubsub.subscribe(live.incident_channel(pk))
+    assert pubsub.get_message(timeout=5)["type"] == "subscribe"
+    return pubsub
+
+
+def _published_next(pubsub: redis.client.PubSub) -> bytes:
+    """The next message on the channel (a marker published by the test orders it against the app's publish)."""
+    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+    assert message is not None, "nothing published within 5 s"
+    return message["data"]
+
+
+def test_inside_a_request_the_change_is_published_once_the_response_is_sent(commander, make_incident):
+    """The commander's answer never waits for the fan-out to a thousand streams: it is published after it."""
+    incident = make_incident()
+    pubsub = _subscribed(incident.pk)
+    signals.request_started.send(sender=None)
+    try:
+        services.timeline_note(incident=incident, by=commander, text="DB CPU at 95%")
+        redis.Redis.from_url(settings.LIVE_REDIS_URL).publish(live.incident_channel(incident.pk), "marker")
+        assert _published_next(pubsub) == b"marker"  # committed, but not published while the response is pending
+    finally:
+        signals.request_finished.send(sender=None)
+    incident.refresh_from_db()
+    assert _published_next(pubsub) == str(incident.version).encode()
+    pubsub.close()
+
+
+def test_outside_a_request_the_change_is_published_at_commit(commander, make_incident):
+    """A worker's or a command's change has no response to wait for; a finished request leaves nothing deferred."""
+    incident = make_incident()
+    pubsub = _subscribed(incident.pk)
+    signals.request_started.send(sender=None)
+    signals.request_finished.send(sender=None)
+    services.timeline_note(incident=incident, by=commander, text="Replica lag back to 0 s")
+    redis.Redis.from_url(settings.LIVE_REDIS_URL).publish(live.incident_channel(incident.pk), "marker")
+    incident.refresh_from_db()
+    assert _published_next(pubsub) == str(incident.version).encode()
+    assert _published_next(pubsub) == b"marker"
+    pubsub.close()
