@@ -31,8 +31,6 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise ValueError(f"{APPEND_ONLY}: delete refused")
 
-    _raw_delete = delete
-
 
 class AuditEvent(models.Model):
     """One thing someone did. Names are copied, not only linked: a user renamed or deleted later stays as they were."""

@@ -12,7 +12,8 @@ from audit.context import current, origin_of
 from audit.models import Action, AuditEvent
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
 
 
 def _clean(text: str, limit: int) -> str:
@@ -34,8 +35,8 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
-def record(action: Action, /, *, by: AbstractBaseUser | AnonymousUser | None, target: models.Model | None = None,
-           request=None, actor_name: str = "", **details: Any) -> AuditEvent:
+def record(action: Action, /, *, by: User | AnonymousUser | None, target: models.Model | None = None,
+           request: HttpRequest | None = None, actor_name: str = "", **details: Any) -> AuditEvent:
     """Write one event: who (`by`), what, on what, when, and from where (the request given, or the current one's).
 
     Call it inside the transaction of the change it records, so a rolled-back change leaves no event and an event

@@ -330,7 +330,7 @@ def _queue(mitigation: Mitigation, *, text: str, by: User, audit: Audit) -> Miti
                     ) if busy else "another action is running"
             raise MitigationError(f"{mitigation.target.deployment} is busy: {what}. One action at a time.") from None
         _note(mitigation, text, by, event="confirmed")
-        _audit(audit, mitigation, by, approved_by=mitigation.approved_by.get_username() if mitigation.approved_by_id
+        _audit(audit, mitigation, by, approved_by=mitigation.approved_by.get_username() if mitigation.approved_by
                else None)
         transaction.on_commit(lambda: execute_mitigation.delay(mitigation.pk))
     return mitigation

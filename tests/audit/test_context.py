@@ -57,5 +57,5 @@ def test_the_setting_refuses_what_is_no_network(monkeypatch):
     assert [str(n) for n in env_networks("WARROOM_TRUSTED_PROXIES")] == ["10.0.0.0/8", "2001:db8::/32",
                                                                           "192.0.2.1/32"]
     monkeypatch.setenv("WARROOM_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")
-    with pytest.raises(ImproperlyConfigured, match="WARROOM_TRUSTED_PROXIES: 'proxy.internal'"):
+    with pytest.raises(ImproperlyConfigured, match=r"WARROOM_TRUSTED_PROXIES: 'proxy\.internal'"):
         env_networks("WARROOM_TRUSTED_PROXIES")
