@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import Action as Audit
+from audit.services import record as audit_record
 from incidents.services import incident_touch, timeline_record
 from mitigations.actions import REGISTRY, ActionError, ActionParamError, Outcome, Progress, get_action
 from mitigations.apps import MITIGATION_ENTRY
@@ -183,6 +185,12 @@ def _note(mitigation: Mitigation, text: str, by: User | None, **data: Any) -> No
                           **data})
 
 
+def _audit(action: Audit, mitigation: Mitigation, by: User, **details: Any) -> None:
+    """Who took the step, from where (the audit log): inside the step's transaction, so both stand or neither."""
+    audit_record(action, by=by, target=mitigation, incident=mitigation.incident_id, action=mitigation.action,
+                 target_name=mitigation.target.name, params=mitigation.params, status=mitigation.status, **details)
+
+
 def _value(value: Any) -> str:
     return "none" if value is None else str(value)
 
@@ -210,7 +218,8 @@ def mitigation_request(*, incident: Incident, action: str, target: Target | str,
     if not spec.changes_cluster:  # rollout status only reads: straight to a worker
         mitigation.status = Mitigation.Status.QUEUED
         mitigation.confirmed_by, mitigation.confirmed_at = by, timezone.now()
-        return _queue(mitigation, text=f"{_who(by)} asked to {in_words(mitigation)}.", by=by)
+        return _queue(mitigation, text=f"{_who(by)} asked to {in_words(mitigation)}.", by=by,
+                      audit=Audit.MITIGATION_PREPARE)
     try:
         preview = spec.preview(target, params, manifest=manifest.yaml if manifest else None)
     except ActionError as exc:
@@ -220,6 +229,7 @@ def mitigation_request(*, incident: Incident, action: str, target: Target | str,
             mitigation.save()
             _note(mitigation, f"The preview of {_who(by)}'s request to {in_words(mitigation)} failed: {exc}", by,
                   event="preview")
+            _audit(Audit.MITIGATION_PREPARE, mitigation, by, error=str(exc))
         raise MitigationError(f"Preview failed: {exc}") from exc
     mitigation.preview = preview.as_dict()
     with transaction.atomic():
@@ -229,6 +239,7 @@ def mitigation_request(*, incident: Incident, action: str, target: Target | str,
         mitigation.save()
         _note(mitigation, f"{_who(by)} previewed how to {in_words(mitigation)}: {_describe(preview)}."
               + (" Nothing to do." if preview.noop else ""), by, event="preview", preview=mitigation.preview)
+        _audit(Audit.MITIGATION_PREPARE, mitigation, by)
     return mitigation
 
 
@@ -265,6 +276,7 @@ def mitigation_change_params(*, mitigation: Mitigation, params: dict | None, by:
         mitigation.save(update_fields=["params", "preview", "params_digest"])
         _note(mitigation, f"{_who(by)} changed it to {in_words(mitigation)}: {_describe(preview)}."
               + (" The earlier approval no longer applies." if voided else ""), by, event="params", params=params)
+        _audit(Audit.MITIGATION_CHANGE, mitigation, by, approval_voided=voided)
     return mitigation
 
 
@@ -281,6 +293,7 @@ def mitigation_approve(*, mitigation: Mitigation, by: User) -> Mitigation:
     mitigation.save(update_fields=["approved_by", "approved_at", "approved_digest", "approval_expires_at"])
     _note(mitigation, f"{_who(by)} approved: {in_words(mitigation)}, valid for "
           f"{settings.MITIGATION_APPROVAL_MINUTES} min.", by, event="approved")
+    _audit(Audit.MITIGATION_APPROVE, mitigation, by, approval_expires_at=mitigation.approval_expires_at)
     return mitigation
 
 
@@ -297,10 +310,11 @@ def mitigation_confirm(*, mitigation: Mitigation, by: User, confirm: str) -> Mit
         mitigation.status = Mitigation.Status.QUEUED
         mitigation.confirmed_by, mitigation.confirmed_at = by, timezone.now()
         approved = f" (approved by {_who(mitigation.approved_by)})" if mitigation.approved_by_id else ""
-        return _queue(mitigation, text=f"{_who(by)} confirmed: {in_words(mitigation)}{approved}.", by=by)
+        return _queue(mitigation, text=f"{_who(by)} confirmed: {in_words(mitigation)}{approved}.", by=by,
+                      audit=Audit.MITIGATION_EXECUTE)
 
 
-def _queue(mitigation: Mitigation, *, text: str, by: User) -> Mitigation:
+def _queue(mitigation: Mitigation, *, text: str, by: User, audit: Audit) -> Mitigation:
     """Take the deployment's one active slot, or say who holds it."""
     from mitigations.tasks import execute_mitigation
 
@@ -316,6 +330,8 @@ def _queue(mitigation: Mitigation, *, text: str, by: User) -> Mitigation:
                     ) if busy else "another action is running"
             raise MitigationError(f"{mitigation.target.deployment} is busy: {what}. One action at a time.") from None
         _note(mitigation, text, by, event="confirmed")
+        _audit(audit, mitigation, by, approved_by=mitigation.approved_by.get_username() if mitigation.approved_by
+               else None)
         transaction.on_commit(lambda: execute_mitigation.delay(mitigation.pk))
     return mitigation
 
@@ -336,6 +352,7 @@ def mitigation_cancel(*, mitigation: Mitigation, by: User) -> Mitigation:
         mitigation = Mitigation.objects.select_related("target", "incident", "manifest").get(pk=mitigation.pk)
         _note(mitigation, f"{_who(by)} cancelled: {in_words(mitigation)}. Nothing was changed.", by,
               event="cancelled")
+        _audit(Audit.MITIGATION_CANCEL, mitigation, by)
     return mitigation
 
 

@@ -13,12 +13,13 @@ MAY_IMPORT = {
     "incidents": {"warroom", "incidents"},
     "targets": {"warroom", "targets"},
     "diagnostics": {"warroom", "incidents", "targets", "diagnostics"},
-    "mitigations": {"warroom", "incidents", "targets", "mitigations"},
+    "mitigations": {"warroom", "incidents", "targets", "mitigations", "audit"},
     "postmortems": {"warroom", "incidents", "postmortems"},
     "people": {"warroom", "incidents", "people"},
     "alerts": {"warroom", "incidents", "alerts"},
     "chat": {"warroom", "incidents", "people", "chat"},
     "status": {"warroom", "incidents", "status"},
+    "audit": {"warroom", "audit"},  # apps record through audit.services.record; incidents never does
 }
 # warroom/urls.py and the settings wire the apps together; that is their job.
 WIRING = {"warroom/urls.py", "warroom/settings.py", "warroom/celery.py"}

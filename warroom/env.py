@@ -5,6 +5,7 @@ that names the variable instead of failing later in a request.
 """
 
 import datetime as dt
+import ipaddress
 import os
 import zoneinfo
 from pathlib import Path
@@ -171,3 +172,14 @@ def env_url(name: str, default: str) -> str:
         # Not the value itself: a webhook URL carries its token.
         raise ImproperlyConfigured(f"{name} is not an http:// or https:// URL")
     return value
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or networks (10.0.0.5, 172.16.0.0/12, ::1); empty or unset: none."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network such as 10.0.0.0/8") from None
+    return networks

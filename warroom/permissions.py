@@ -29,6 +29,7 @@ class Perm(Enum):
     WRITE_POSTMORTEM = ("postmortems.write_postmortem",
                         "Your role cannot write post-mortems. Ask a responder or commander.")
     VIEW_CONTACTS = ("people.view_contacts", "Your role cannot see contacts. Ask a commander.")
+    VIEW_AUDIT = ("audit.view_auditevent", "Only auditors and superusers read the audit log.")
 
     def __init__(self, codename: str, refusal: str):
         self.codename = codename  # "app_label.codename", as user.has_perm takes it

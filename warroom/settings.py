@@ -12,6 +12,7 @@ from warroom.env import (
     env_hours,
     env_int,
     env_list,
+    env_networks,
     env_pairs,
     env_proxy_header,
     env_str,
@@ -53,7 +54,10 @@ INSTALLED_APPS = [
     "alerts",
     "chat",
     "status",
+    "audit",
 ]
+# The admin site records every add, change and delete in the audit log (audit/admin_site.py), whatever the ModelAdmin.
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "audit.admin_site.AuditedAdminConfig"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "audit.context.audit_context_middleware",  # who is asking, from where: for the audit log
 ]
 if env_bool("WARROOM_QUERY_COUNT_HEADER", False):
     # For bench/: each response says how many SQL queries it cost.
@@ -295,3 +300,9 @@ SLACK_RETRY_BACKOFF = env_int("WARROOM_SLACK_RETRY_BACKOFF", 2, minimum=1)
 # The Celery queue Slack's operations go to (a worker must consume it), and when one nobody took ends as failed.
 SLACK_QUEUE = env_str("WARROOM_SLACK_QUEUE", "celery")
 SLACK_QUEUE_TIMEOUT = env_int("WARROOM_SLACK_QUEUE_TIMEOUT", 300, minimum=30)
+
+# --- The audit log (README: Audit) ---------------------------------------------------------------
+# Proxies whose X-Forwarded-For is believed (addresses or networks); none: the client is REMOTE_ADDR. Only list
+# proxies that overwrite or append to the header, so a client cannot write its own address into the log.
+AUDIT_TRUSTED_PROXIES = env_networks("WARROOM_TRUSTED_PROXIES")
+AUDIT_PAGE_SIZE = 50

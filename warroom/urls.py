@@ -61,6 +61,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("audit.urls")),
 ]
 
 # Under /api/ these answer JSON in the API's error shape; elsewhere a page.
