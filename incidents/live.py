@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
@@ -68,12 +68,14 @@ def _publish(pk: int, version: int) -> None:
 
 # Inside a request, publishing waits until the response has gone: the fan-out to a thousand streams then never
 # delays the answer to the person who made the change (the commander), only follows it by a few milliseconds.
-_after_response: contextvars.ContextVar[list[tuple[int, int]] | None] = contextvars.ContextVar(
-    "warroom_live_after_response", default=None)
+# A thread-local, not a ContextVar: under ASGI, Django sends request_started and request_finished from tasks of
+# their own (a ContextVar set there would not reach the view), but every sync step of one request - the signals,
+# the view, its on_commit callbacks, response.close() - runs on the request's one thread (thread_sensitive).
+_after_response = threading.local()
 
 
 def _publish_or_defer(pk: int, version: int) -> None:
-    pending = _after_response.get()
+    pending: list[tuple[int, int]] | None = getattr(_after_response, "pending", None)
     if pending is None:  # a worker, a command, a shell: nobody is waiting for a response
         _publish(pk, version)
     else:
@@ -87,13 +89,13 @@ def publish_on_commit(pk: int, version: int) -> None:
 
 
 def request_started(**kwargs: object) -> None:
-    _after_response.set([])
+    _after_response.pending = []
 
 
 def request_finished(**kwargs: object) -> None:
     """Sent by Django once the response is written (WSGI and ASGI alike), or when a stream ends."""
-    pending = _after_response.get()
-    _after_response.set(None)
+    pending = getattr(_after_response, "pending", None)
+    _after_response.pending = None
     for pk, version in pending or ():
         _publish(pk, version)
 

@@ -7,6 +7,8 @@ one and watched on the other.
 import datetime as dt
 import http.client
 import json
+import select
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -251,4 +253,24 @@ def test_outside_a_request_the_change_is_published_at_commit(commander, make_inc
     incident.refresh_from_db()
     assert _published_next(pubsub) == str(incident.version).encode()
     assert _published_next(pubsub) == b"marker"
+    pubsub.close()
+
+
+def test_under_uvicorn_the_response_is_on_the_wire_before_the_change_is_published(asgi_servers, commander,
+                                                                                   make_incident):
+    """Through a real ASGI server: when the publish reaches Redis, the response to the request that made the change
+    has already been written to the client's socket (loopback delivers a write at once), so it sits readable."""
+    incident = make_incident()
+    pubsub = _subscribed(incident.pk)
+    body = json.dumps({"text": "Failover to the replica started"}).encode()
+    token = Token.objects.create(user=commander).key
+    expected = str(incident.version + 1).encode()
+    with socket.create_connection(("127.0.0.1", asgi_servers[0].port), timeout=15) as client:
+        client.sendall(f"POST /api/incidents/{incident.pk}/timeline/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       f"Authorization: Token {token}\r\nContent-Type: application/json\r\n"
+                       f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        assert _published_next(pubsub) == expected
+        readable, _, _ = select.select([client], [], [], 0)
+        assert readable, "the change was published before its response was sent"
+        assert client.recv(65536).startswith(b"HTTP/1.1 201")
     pubsub.close()
