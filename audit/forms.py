@@ -17,7 +17,7 @@ class AuditFilterForm(forms.Form):
                                      error_messages={"invalid": "Enter an IPv4 or IPv6 address."})
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
             raise forms.ValidationError("“From” is after “To”: no day can match.")
