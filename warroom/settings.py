@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "warroom.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "warroom.schema.AutoSchema",  # adds the shared error answers (400/401/403/404/409/413)
     "EXCEPTION_HANDLER": "warroom.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
