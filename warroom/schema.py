@@ -14,7 +14,7 @@ class ErrorSerializer(serializers.Serializer):
     """`warroom.api.error_body`: a sentence, and each wrong field's messages (empty when no one field is wrong)."""
 
     detail = serializers.CharField(help_text="What went wrong, in a sentence a person can read.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # the body's key; shadows Serializer.errors, unused here
         child=serializers.JSONField(),
         help_text='Each wrong field\'s messages, {"title": ["…"]}; nested for nested input ({"alerts": {"3": …}}).')
 

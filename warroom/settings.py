@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "warroom.middleware.NulRefusedMiddleware",  # NUL in text: a 400, not PostgreSQL's 500
 ]
 if env_bool("WARROOM_QUERY_COUNT_HEADER", False):
     # For bench/: each response says how many SQL queries it cost.

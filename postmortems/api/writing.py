@@ -259,7 +259,8 @@ def action_item_detail(request, pk: int):
     return Response(ActionItemSerializer(item).data)
 
 
-@extend_schema(parameters=[ActionItemFilterSerializer, OpenApiParameter("page", int, description="From 1")],
+@extend_schema(operation_id="action_items_list",
+               parameters=[ActionItemFilterSerializer, OpenApiParameter("page", int, description="From 1")],
                responses=inline_serializer("PaginatedActionItemList", {
                    "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
                    "previous": serializers.URLField(allow_null=True), "results": ActionItemSerializer(many=True)}),

@@ -12,6 +12,7 @@ do is queued on commit, which never comes.
 
 import os
 
+import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
@@ -29,7 +30,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-import pytest
 from incidents import services as incidents
 from postmortems import services as postmortems
 
