@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
 HOSTILE = ["' OR 1=1 --", "'; DROP TABLE incidents_incident; --", "%", "_", "%_%", "\\", "\\'", '"', "a\x00b",
            "\x00", "(a+)+$", "a" * 40 + "!", "(a|aa)+", ".*" * 20, "[", "*", "!", "&", "|", ":*", "<->", "''",
            "1' AND pg_sleep(5)--", "\u202e", "x" * 5000]
+# Choices, dates, numbers and page numbers are refused by their field before any query: a few strings suffice.
+FEW = ["' OR 1=1 --", "%", "\\", "a\x00b", "(a+)+$", "x" * 5000]
+TEXT = {"q", "search", "service", "label", "severity", "owner"}  # free text reaching a query (alerts' severity is)
 BOMB = "(a+)+$"
 BOMB_SUBJECT = "a" * 64 + "!"  # `(a+)+$` with Python's re: 2^64 steps
 
@@ -137,7 +140,7 @@ def test_hostile_strings_in_every_filter_answer_200_or_400_never_500(as_commande
     seen = set()
     for url, names in _filters(incident.pk, pm.pk):
         for name in names:
-            for value in HOSTILE:
+            for value in HOSTILE if name in TEXT else FEW:
                 response = as_commander.get(url, {name: value})
                 assert response.status_code in (200, 400), (url, name, value, response.status_code)
                 seen.add(response.status_code)

@@ -53,8 +53,11 @@ def test_incident_titles_summaries_services_and_notes(as_commander, commander, s
     check(as_commander, reverse("incidents:dashboard"), *(p[:200] for p in PAYLOADS))
     check(as_commander, reverse("incidents:history") + "?per_page=100")
     check(as_commander, reverse("incidents:detail", args=[corpus.pk]), *PAYLOADS)
-    for incident, payload in zip(declared, PAYLOADS, strict=True):  # each title in <title>, <h1> and the form
-        check(as_commander, reverse("incidents:detail", args=[incident.pk]), payload[:200])
+    # The detail page puts the title in <title>, <h1> and a form's value="…": the payloads made to break out of a
+    # context, each on its own page (every title is on the dashboard and the history above).
+    for incident, payload in zip(declared, PAYLOADS, strict=True):
+        if payload.startswith(('"', "'", "</")):
+            check(as_commander, reverse("incidents:detail", args=[incident.pk]), payload[:200])
     assert as_commander.get("/api/incidents/?page=1").json()["count"] == len(PAYLOADS)
 
 
