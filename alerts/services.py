@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.apps import ALERT_ENTRY
-from alerts.matchers import all_match, parse_matchers
+from alerts.matchers import MatcherError, all_match, parse_matchers
 from alerts.models import Action, Alert, AlertGroup, AlertSource, AlertStatus, RoutingRule
 from alerts.payloads import Delivery, IncomingAlert
 from incidents.models import Incident, Severity, Source
 from incidents.services import incident_declare, timeline_record
 from warroom.permissions import Perm, require
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -89,9 +92,20 @@ def source_for_token(token: str) -> AlertSource | None:
 # --- routing ------------------------------------------------------------------------------------------------------
 
 def route(labels: dict[str, str], rules: list[RoutingRule]) -> RoutingRule | None:
-    """The first rule (by position) whose matchers all match, else the default rule; None if there is none."""
+    """The first rule (by position) whose matchers all match, else the default rule; None if there is none.
+
+    A rule saved before its regex would be refused (matchers.backtracking_risk) matches nothing, and says so in the
+    log: the alert is still stored and routed by the rules after it.
+    """
     for rule in rules:
-        if rule.is_default or all_match(parse_matchers(rule.matchers), labels):
+        if rule.is_default:
+            return rule
+        try:
+            matchers = parse_matchers(rule.matchers)
+        except MatcherError as exc:
+            logger.warning("Routing rule %s is skipped: %s", rule.pk, exc)
+            continue
+        if all_match(matchers, labels):
             return rule
     return None
 

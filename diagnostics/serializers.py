@@ -36,7 +36,7 @@ class CheckSerializer(serializers.Serializer):
 class RunSerializer(serializers.ModelSerializer):
     check = serializers.CharField(source="check_name")
     target = serializers.CharField(source="target.name")
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    requested_by = serializers.CharField(source="requested_by.username", default=None, allow_null=True)
     incident: serializers.PrimaryKeyRelatedField[Incident] = serializers.PrimaryKeyRelatedField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="diagnostics-api:run-detail")
 

@@ -143,7 +143,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response({"text": announcement_text(self.get_object())})
 
 
-@extend_schema(methods=["POST", "DELETE"], request=None, responses=EntrySerializer)
+@extend_schema(methods=["POST"], request=None, responses=EntrySerializer)
+@extend_schema(methods=["DELETE"], request=None, responses={200: EntrySerializer})  # the line, now unstarred
 @api_view(["POST", "DELETE"])
 @permission_classes([api_permission(Perm.VIEW_INCIDENT, Perm.ADD_NOTE)])
 def entry_star(request, pk: int, entry_pk: int):

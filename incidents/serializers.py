@@ -58,9 +58,9 @@ class IncidentFilterSerializer(serializers.Serializer):
 
 class IncidentSerializer(serializers.ModelSerializer):
     severity = serializers.CharField(source="severity.name")
-    commander = serializers.CharField(source="commander.username", default=None)
-    communications_lead = serializers.CharField(source="communications_lead.username", default=None)
-    scribe = serializers.CharField(source="scribe.username", default=None)
+    commander = serializers.CharField(source="commander.username", default=None, allow_null=True)
+    communications_lead = serializers.CharField(source="communications_lead.username", default=None, allow_null=True)
+    scribe = serializers.CharField(source="scribe.username", default=None, allow_null=True)
     sla_breached = serializers.BooleanField()
     url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail")
 
@@ -110,8 +110,8 @@ class RoleSerializer(serializers.Serializer):
 
 
 class EntrySerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None)
-    starred_by = serializers.CharField(source="star.by.username", default=None,
+    author = serializers.CharField(source="author.username", default=None, allow_null=True)
+    starred_by = serializers.CharField(source="star.by.username", default=None, allow_null=True,
                                        help_text="Who starred this line for the post-mortem, if anyone")
 
     class Meta:

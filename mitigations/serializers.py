@@ -14,11 +14,11 @@ class MitigationSerializer(serializers.ModelSerializer):
     target = serializers.CharField(source="target.name")
     deployment = serializers.CharField(source="target.deployment")
     requested_by = serializers.CharField(source="requested_by.username")
-    approved_by = serializers.CharField(source="approved_by.username", default=None)
-    confirmed_by = serializers.CharField(source="confirmed_by.username", default=None)
-    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
+    approved_by = serializers.CharField(source="approved_by.username", default=None, allow_null=True)
+    confirmed_by = serializers.CharField(source="confirmed_by.username", default=None, allow_null=True)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None, allow_null=True)
     approval_valid = serializers.BooleanField(read_only=True)
-    manifest_version = serializers.IntegerField(source="manifest.version", default=None)
+    manifest_version = serializers.IntegerField(source="manifest.version", default=None, allow_null=True)
     incident: serializers.PrimaryKeyRelatedField[Incident] = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:

@@ -20,7 +20,7 @@ def _is_api(request) -> bool:
     return request.path_info.startswith("/api/")
 
 
-def _answer(request, status: int, template: str, detail: str, context=None):
+def answer(request, status: int, template: str, detail: str, context=None):
     if _is_api(request):
         return JsonResponse(error_body(detail), status=status)
     return render(request, template, {"detail": detail, **(context or {})}, status=status)
@@ -29,9 +29,9 @@ def _answer(request, status: int, template: str, detail: str, context=None):
 def bad_request(request, exception=None):
     if isinstance(exception, RequestDataTooBig):  # past DATA_UPLOAD_MAX_MEMORY_SIZE, from a page or the API
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return _answer(request, 413, "400.html", f"The request body is larger than the {limit:,} bytes "
+        return answer(request, 413, "400.html", f"The request body is larger than the {limit:,} bytes "
                                                  "the server accepts.")
-    return _answer(request, 400, "400.html", "The request could not be read.")
+    return answer(request, 400, "400.html", "The request could not be read.")
 
 
 def permission_denied(request, exception=None):

@@ -1,7 +1,7 @@
 """Request middleware: login everywhere, and a query counter for bench/."""
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _LoginRequiredMiddleware
-from django.db import connection
+from django.db import DataError, connection
 
 
 class QueryCountHeaderMiddleware:
@@ -29,3 +29,28 @@ class LoginRequiredMiddleware(_LoginRequiredMiddleware):
         if request.path_info.startswith(("/api/", "/healthz")):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+NUL_REFUSED = "Text cannot contain NUL (\\x00) characters: the database cannot store them. Remove them and send again."
+
+
+class NulRefusedMiddleware:
+    """PostgreSQL refuses NUL in text and psycopg raises before sending the query: a 400 saying so, never a 500.
+
+    Forms and serializers refuse NUL in the fields they read as text (with the field's name); this catches what
+    reaches the database another way (a lookup by name, a JSON value no field checks). Nothing is stored: the
+    statement never reached the database, and the request's writes are in the service's transaction.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DataError) and "NUL (0x00)" in str(exception):  # psycopg's, as Django wraps it
+            from warroom.errors import answer  # errors imports Django's views: imported when first needed
+
+            return answer(request, 400, "400.html", NUL_REFUSED)
+        return None

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "audit.context.audit_context_middleware",  # who is asking, from where: for the audit log
+    "warroom.middleware.NulRefusedMiddleware",  # NUL in text: a 400, not PostgreSQL's 500
 ]
 if env_bool("WARROOM_QUERY_COUNT_HEADER", False):
     # For bench/: each response says how many SQL queries it cost.
@@ -168,7 +169,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "warroom.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "warroom.schema.AutoSchema",  # adds the shared error answers (400/401/403/404/409/413)
     "EXCEPTION_HANDLER": "warroom.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
@@ -53,6 +53,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
     overdue = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username")
     updated_by = serializers.CharField(source="updated_by.username")
+    ticket_url = serializers.CharField(help_text="The ticket's http(s) link, or empty")  # "" is no URL
 
     class Meta:
         model = ActionItem
@@ -72,7 +73,7 @@ class FactsSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField()
     duration_seconds = serializers.SerializerMethodField()
     severity = serializers.CharField(source="severity.name")
-    commander = serializers.CharField(source="commander.username", default=None)
+    commander = serializers.CharField(source="commander.username", default=None, allow_null=True)
 
     def get_duration_seconds(self, incident: Incident) -> int:
         return int(incident.duration.total_seconds())
@@ -258,7 +259,11 @@ def action_item_detail(request, pk: int):
     return Response(ActionItemSerializer(item).data)
 
 
-@extend_schema(parameters=[ActionItemFilterSerializer], responses=ActionItemSerializer(many=True),
+@extend_schema(operation_id="action_items_list",
+               parameters=[ActionItemFilterSerializer, OpenApiParameter("page", int, description="From 1")],
+               responses=inline_serializer("PaginatedActionItemList", {
+                   "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+                   "previous": serializers.URLField(allow_null=True), "results": ActionItemSerializer(many=True)}),
                description="Open action items (or ?status=done), oldest due first. `overdue=true`: open and due "
                            "before today (due today is not overdue).")
 @api_view(["GET"])

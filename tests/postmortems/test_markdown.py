@@ -5,7 +5,7 @@ import re
 import pytest
 
 from postmortems.markdown import render
-from tests.postmortems.xss import PAYLOADS
+from tests.security.xss import PAYLOADS
 
 DANGEROUS = [
     re.compile(r"<\s*(script|iframe|object|embed|svg|math|style|form|input|meta|base|link|img|body|template|details)\b",
