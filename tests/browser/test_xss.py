@@ -65,3 +65,17 @@ def test_no_payload_runs_or_calls_out_on_any_page(hostile_world, login, site):
         page.wait_for_function("document.readyState === 'complete'")
         assert page.locator("main").count() == 1, path  # the page itself rendered
     assert dialogs == [] and elsewhere == []
+
+
+def test_a_bidi_override_stays_inside_the_element_that_shows_it(login, site, commander, make_incident):
+    """U+202E in a title or a note reverses that text only, never the author, time or columns beside it."""
+    override = next(p for p in PAYLOADS if "\u202e" in p)
+    incident = make_incident(title=override)
+    incidents.timeline_note(incident=incident, by=commander, text=override)
+    page = login("commander")
+    for path in ("/", f"/incidents/{incident.pk}/"):
+        page.goto(f"{site}{path}")
+        holders = page.get_by_text("invoice_", exact=False)
+        assert holders.count() >= 1, path
+        for i in range(holders.count()):
+            assert holders.nth(i).evaluate("e => getComputedStyle(e).unicodeBidi") == "isolate", path
