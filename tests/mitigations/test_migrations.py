@@ -16,8 +16,9 @@ def test_a_followed_rollout_frees_the_slot_it_held(k8s_target, make_incident, co
     try:
         following = old.objects.create(
             incident_id=incident.pk, action="kubernetes.rollout_status", target_id=k8s_target.pk, params={},
-            params_digest="-", requested_by_id=commander.pk, status=Mitigation.Status.RUNNING, lock_key=f"{k8s_target.pk}:default/api")
-        migrate(AFTER)
-        assert Mitigation.objects.get(pk=following.pk).lock_key == ""
+            params_digest="-", requested_by_id=commander.pk, status=Mitigation.Status.RUNNING,
+            lock_key=f"{k8s_target.pk}:default/api")
+        after = migrate(AFTER).get_model("mitigations", "Mitigation")
+        assert after.objects.get(pk=following.pk).lock_key == ""
     finally:
         migrate(None)  # the later migrations too, for the tests that follow
