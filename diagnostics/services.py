@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from diagnostics.apps import CHECK_ENTRY
@@ -45,7 +46,7 @@ def _target(name_or_target: Target | str) -> Target:
 def _queue(run: Run) -> None:
     from diagnostics.tasks import execute_run  # tasks import services; import here to keep that one-way
 
-    transaction.on_commit(lambda: execute_run.delay(run.pk))
+    transaction.on_commit(lambda: execute_run.apply_async((run.pk,), queue=settings.DIAGNOSTICS_QUEUE))
 
 
 @transaction.atomic
@@ -98,10 +99,31 @@ def playbook_start(*, incident: Incident | None, slug: str, by: User | None) -> 
     return playbook, runs
 
 
-def run_claim(run_id: int) -> bool:
-    """Queued → running, once: a redelivered message finds nothing to claim."""
+# A run whose worker dies is tried this many times in all: a check only reads, so one more try is safe, and a
+# check that kills its worker every time (out of memory on a huge answer) must not loop for ever.
+RUN_ATTEMPTS = 2
+
+
+def run_claim(run_id: int, *, task_id: str = "", worker: str = "") -> bool:
+    """Queued → running, once: a redelivered message finds nothing to claim.
+
+    Except its own: the same task id again while the run is running means the worker that took it died before
+    acknowledging the message (killed, out of memory), and the broker handed it on. The run is tried once more;
+    a second loss ends it as failed, saying so."""
+    now = timezone.now()
     claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
-        status=Run.Status.RUNNING, started_at=timezone.now())
+        status=Run.Status.RUNNING, started_at=now, task_id=task_id, worker=worker, attempts=1)
+    if not claimed and task_id:
+        mine = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, task_id=task_id)
+        lost = mine.values_list("worker", flat=True).first()
+        claimed = mine.filter(attempts__lt=RUN_ATTEMPTS).update(started_at=now, worker=worker,
+                                                                 attempts=F("attempts") + 1)
+        if claimed:
+            log.warning("run %s: its worker (%s) was lost; trying it again on %s", run_id, lost, worker)
+        elif lost is not None:
+            run_finish(Run.objects.get(pk=run_id), status=Run.Status.FAILED,
+                       error=f"The worker was lost again ({lost}: killed, or out of memory) on try "
+                       f"{RUN_ATTEMPTS} of {RUN_ATTEMPTS}; not tried again.")
     if claimed:
         incident_id = Run.objects.filter(pk=run_id).values_list("incident_id", flat=True).first()
         if incident_id:
@@ -167,17 +189,20 @@ def ran_text(run: Run) -> str:
     outcome = "timed out" if run.status == Run.Status.TIMED_OUT else run.get_verdict_display().lower()
     after = human_seconds(((run.finished_at or timezone.now()) - run.created_at).total_seconds())  # so far, if running
     summary = f" — {run.summary}" if run.summary and run.summary != run.status else ""
-    return f"{who} ran {run.check_name} on {run.target.name}: {outcome}{summary} ({after} after asking)"
+    retried = "; tried again after its worker was lost" if run.attempts > 1 else ""
+    return f"{who} ran {run.check_name} on {run.target.name}: {outcome}{summary} ({after} after asking{retried})"
 
 
-def runs_reap() -> int:
+def runs_reap(*, now: datetime | None = None) -> int:
     """Beat's sweep: end runs whose worker died or never came, so none stays queued or running for ever."""
-    now = timezone.now()
+    now = now or timezone.now()
     reaped = 0
-    hard = timedelta(seconds=settings.DIAGNOSTICS_RUN_TIME_LIMIT + 10)
-    for run in Run.objects.filter(status=Run.Status.RUNNING, started_at__lt=now - hard).select_related("target"):
+    lost = timedelta(seconds=settings.DIAGNOSTICS_RUN_HARD_LIMIT + settings.WORKER_LOST_GRACE)
+    for run in Run.objects.filter(status=Run.Status.RUNNING, started_at__lt=now - lost).select_related("target"):
+        where = f" ({run.worker})" if run.worker else ""
         run_finish(run, status=Run.Status.TIMED_OUT,
-                   error=f"No result within {settings.DIAGNOSTICS_RUN_TIME_LIMIT} s: the worker was lost or stuck.")
+                   error=f"No result within {settings.DIAGNOSTICS_RUN_TIME_LIMIT} s: the worker{where} was lost "
+                   "or stuck.")
         reaped += 1
     wait = timedelta(seconds=settings.DIAGNOSTICS_QUEUE_TIMEOUT)
     stale = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - wait).values_list("pk", flat=True)

@@ -6,12 +6,15 @@ from django.conf import settings
 
 from diagnostics import services
 from diagnostics.models import Run
+from warroom.celery import worker_label
 
 
-@shared_task(acks_late=True, soft_time_limit=settings.DIAGNOSTICS_RUN_TIME_LIMIT,
-             time_limit=settings.DIAGNOSTICS_RUN_TIME_LIMIT + 5)
-def execute_run(run_id: int) -> None:
-    if not services.run_claim(run_id):
+# reject_on_worker_lost: a worker process killed mid-run gives the message back at once (not an hour later, at the
+# broker's visibility timeout); run_claim recognises its own task id and tries the run once more.
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=settings.DIAGNOSTICS_RUN_TIME_LIMIT,
+             time_limit=settings.DIAGNOSTICS_RUN_HARD_LIMIT)
+def execute_run(self, run_id: int) -> None:
+    if not services.run_claim(run_id, task_id=self.request.id or "", worker=worker_label(self.request)):
         return  # another worker has it, or it already ended
     try:
         services.run_execute(run_id)
@@ -26,7 +29,7 @@ def reap_runs() -> int:
 
 
 @shared_task(acks_late=True, soft_time_limit=settings.DIAGNOSTICS_RUN_TIME_LIMIT,
-             time_limit=settings.DIAGNOSTICS_RUN_TIME_LIMIT + 5)
+             time_limit=settings.DIAGNOSTICS_RUN_HARD_LIMIT)
 def sample_watch(watch_id: int) -> None:
     """One sample of a memory watch; the one that claimed its slot schedules the next (diagnostics.watches)."""
     from django.utils import timezone

@@ -105,7 +105,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = _call(services.incident_transition, incident=self.get_object(), by=request.user,
-                         to=data.validated_data["status"], reason=data.validated_data["reason"])
+                         to=data.validated_data["status"], reason=data.validated_data["reason"],
+                         expected_status=data.validated_data["expected_status"])
         return self._respond(incident)
 
     @extend_schema(request=RoleSerializer, responses=IncidentSerializer)

@@ -37,6 +37,7 @@ class DeclareForm(forms.Form):
 class TransitionForm(forms.Form):
     status = forms.ChoiceField(choices=Status.choices)
     reason = forms.CharField(required=False, max_length=2000)
+    expected_status = forms.ChoiceField(choices=Status.choices, required=False)  # what the page showed
 
 
 class SeverityForm(forms.Form):

@@ -102,6 +102,9 @@ class IncidentUpdateSerializer(serializers.Serializer):
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    expected_status = serializers.ChoiceField(
+        choices=Status.choices, required=False, allow_blank=True, default="",
+        help_text="The status you saw: if someone moved the incident since, the move is refused (409), not stacked")
 
 
 class RoleSerializer(serializers.Serializer):

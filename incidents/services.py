@@ -204,14 +204,37 @@ def incident_acknowledge(*, incident: Incident, by: User | None, at: dt.datetime
     return incident
 
 
+def _moved_meanwhile(incident: Incident, to: str, expected: str) -> TransitionError | None:
+    """Two commanders at the same moment: the second one's move was decided on a status that is gone. Say who moved
+    it, rather than stack a second move (or refuse a repeat of the same one with a riddle)."""
+    if incident.status == expected or (not expected and incident.status != to):
+        return None
+    last = (incident.entries.filter(kind__in=[Entry.Kind.STATUS, Entry.Kind.ACKNOWLEDGED])
+            .select_related("author").order_by("-created_at", "-pk").first())
+    who = f" by {_display(last.author)} at {timezone.localtime(last.created_at):%H:%M:%S}" if last else ""
+    now = Status(incident.status).label.lower()
+    if incident.status == to:
+        return TransitionError(f"Already {now}: moved{who}. Nothing was changed.")
+    return TransitionError(f"Someone moved it first: it is {now} now (moved{who}), not "
+                           f"{Status(expected).label.lower()}. Nothing was changed; look again and choose.")
+
+
 @transaction.atomic
 def incident_transition(
-    *, incident: Incident, to: str, by: User | None, reason: str = "", at: dt.datetime | None = None
+    *, incident: Incident, to: str, by: User | None, reason: str = "", at: dt.datetime | None = None,
+    expected_status: str = "",
 ) -> Incident:
-    """Move along triage → investigating → mitigating → monitoring → resolved (or back to investigating)."""
+    """Move along triage → investigating → mitigating → monitoring → resolved (or back to investigating).
+
+    `expected_status` is the status the person saw: a move decided on a status someone changed meanwhile is refused."""
     if to not in Status.values:
         raise ValidationError({"status": f"Unknown status {to!r}; choose one of {', '.join(Status.values)}."})
+    if expected_status and expected_status not in Status.values:
+        raise ValidationError({"expected_status": f"Unknown status {expected_status!r}; choose one of "
+                                                  f"{', '.join(Status.values)}."})
     incident = _lock(incident)
+    if conflict := _moved_meanwhile(incident, to, expected_status):
+        raise conflict
     if incident.status == Status.DETECTED and to == Status.TRIAGE:
         return incident_acknowledge(incident=incident, by=by)
     current = Status(incident.status)

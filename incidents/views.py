@@ -270,7 +270,7 @@ def transition(request, pk: int):
     if not form.is_valid():
         return _form_error(request, incident, form)
     return _run(request, incident, services.incident_transition, to=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"])
+                reason=form.cleaned_data["reason"], expected_status=form.cleaned_data["expected_status"])
 
 
 def _form_action(request, pk: int, form_class, service, needs: Perm = Perm.MANAGE_INCIDENT):

@@ -105,6 +105,10 @@ class Mitigation(models.Model):
                                      related_name="+")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who took it (the Celery task's id and the worker process): the same task id again while running means its worker
+    # died mid-change, and the change is never made twice (services.mitigation_claim).
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -332,7 +332,8 @@ def _queue(mitigation: Mitigation, *, text: str, by: User, audit: Audit) -> Miti
         _note(mitigation, text, by, event="confirmed")
         _audit(audit, mitigation, by, approved_by=mitigation.approved_by.get_username() if mitigation.approved_by
                else None)
-        transaction.on_commit(lambda: execute_mitigation.delay(mitigation.pk))
+        transaction.on_commit(lambda: execute_mitigation.apply_async((mitigation.pk,),
+                                                                    queue=settings.MITIGATION_QUEUE))
     return mitigation
 
 
@@ -369,10 +370,37 @@ def manifest_add(*, target: Target, yaml: str, note: str = "", by: User | None) 
                                                   version=(latest.version if latest else 0) + 1)
 
 
-def mitigation_claim(mitigation_id: int) -> bool:
+def mitigation_claim(mitigation_id: int, *, task_id: str = "", worker: str = "") -> bool:
+    """Queued → running, once. A change is never made twice: the same task id again while running means the worker
+    that took it died mid-change (killed, out of memory) and the broker handed the message on; it ends as failed,
+    outcome unknown, and people look at the cluster."""
     claimed = Mitigation.objects.filter(pk=mitigation_id, status=Mitigation.Status.QUEUED).update(
-        status=Mitigation.Status.RUNNING, started_at=timezone.now())
+        status=Mitigation.Status.RUNNING, started_at=timezone.now(), task_id=task_id, worker=worker)
+    if not claimed and task_id:
+        lost = (Mitigation.objects.filter(pk=mitigation_id, status=Mitigation.Status.RUNNING, task_id=task_id)
+                .select_related("target", "manifest").first())
+        if lost is not None:
+            mitigation_lost(lost)
     return bool(claimed)
+
+
+def mitigation_lost(mitigation: Mitigation) -> Mitigation:
+    """End a mitigation whose worker died. What it did is unknown, so it is not run again: the timeline says so."""
+    where = f" ({mitigation.worker})" if mitigation.worker else ""
+    if not get_action(mitigation.action).changes_cluster:
+        return mitigation_finish(mitigation, status=Mitigation.Status.FAILED,
+                                 error=f"The worker{where} was lost; check the deployment by hand.",
+                                 text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
+                                 "Check the deployment's state.")
+    summary = mitigation.outcome.get("summary") or "as previewed"
+    done = (f"the change was made ({summary}) but its rollout was not followed to the end" if mitigation.outcome
+            else "the change may or may not have reached the cluster")
+    return mitigation_finish(
+        mitigation, status=Mitigation.Status.FAILED,
+        error=f"Outcome unknown, worker lost — check the cluster: the worker{where} was lost while running it; "
+              f"{done}. It was not run again.",
+        text=f"{_sentence(in_words(mitigation))}: outcome unknown, the worker was lost — check the cluster. "
+             f"{_sentence(done)}; it was not run again.")
 
 
 def mitigation_finish(mitigation: Mitigation, *, status: str, error: str = "", text: str) -> Mitigation:
@@ -445,14 +473,11 @@ def mitigation_expire(*, mitigation_id: int, now: datetime | None = None) -> boo
 def mitigations_reap(*, now: datetime | None = None) -> int:
     """Beat's sweep: nothing holds a deployment for ever, neither a lost worker nor a message nobody picked up."""
     now = now or timezone.now()
-    limit = now - timedelta(seconds=settings.MITIGATION_ROLLOUT_SECONDS + 120)
-    stale = Mitigation.objects.filter(status=Mitigation.Status.RUNNING, started_at__lt=limit).select_related(
-        "target", "manifest")
+    limit = now - timedelta(seconds=settings.MITIGATION_HARD_LIMIT + settings.WORKER_LOST_GRACE)
+    stale = list(Mitigation.objects.filter(status=Mitigation.Status.RUNNING, started_at__lt=limit).select_related(
+        "target", "manifest"))
     for mitigation in stale:
-        mitigation_finish(mitigation, status=Mitigation.Status.FAILED,
-                          error="The worker was lost; check the deployment by hand.",
-                          text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
-                          "Check the deployment's state.")
+        mitigation_lost(mitigation)
     wait = timedelta(seconds=settings.MITIGATION_QUEUE_TIMEOUT)
     unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait)
     reaped = sum(mitigation_expire(mitigation_id=pk, now=now) for pk in unclaimed.values_list("pk", flat=True))

@@ -28,23 +28,36 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(log_dir: Path) -> subprocess.Popen:
-    app.control.purge()
-    env = {**os.environ, "DATABASE_URL": test_database_url()}
-    log = open(log_dir / "celery-worker.log", "w")  # noqa: SIM115 - closed with the process
+def start_worker(log_dir: Path, *, env: dict[str, str] | None = None, queue: str = "", name: str = "",
+                 concurrency: int = 4, session: bool = False) -> subprocess.Popen:
+    """A worker on the test database. With a queue, it consumes only that queue (emptied first), so the session's
+    worker cannot take the tasks sent there; with a name, start-up waits for that worker's own answer; with
+    session, it leads its own process group, which a test may kill whole (os.killpg)."""
+    if queue:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+            conn.default_channel.queue_purge(queue)
+    else:
+        app.control.purge()
+    env = {**os.environ, "DATABASE_URL": test_database_url(), **(env or {})}
+    hostname = f"{name}-{os.getpid()}@localhost" if name else f"test-{os.getpid()}@%h"
+    log = open(log_dir / f"celery-worker{'-' + name if name else ''}.log", "w")  # noqa: SIM115 - closed with the process
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=prefork", "--concurrency=4",
+        [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=prefork", f"--concurrency={concurrency}",
          "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
-         f"--hostname=test-{os.getpid()}@%h"],
+         f"--hostname={hostname}", *(["-Q", queue] if queue else [])],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,
+        start_new_session=session,
     )
+    destination = {"destination": [hostname]} if name else {}
     try:
-        poll(lambda: worker.poll() is not None or app.control.ping(timeout=0.5), timeout=30, what="worker start")
+        poll(lambda: worker.poll() is not None or app.control.ping(timeout=0.5, **destination), timeout=30,
+             what="worker start")
     except AssertionError:
         worker.kill()
         raise
     if worker.poll() is not None:
-        raise RuntimeError(f"Celery worker exited: see {log_dir / 'celery-worker.log'}")
+        raise RuntimeError(f"Celery worker exited: see {log.name}")
     return worker
 
 

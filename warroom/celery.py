@@ -16,3 +16,8 @@ app.autodiscover_tasks()
 def _preload_kubernetes_client(**kwargs):
     """The kubernetes client loads its API modules lazily (~1 s); load them once, before the pool forks."""
     from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
+
+
+def worker_label(request) -> str:
+    """Who runs a task ('celery@host, process 1234'), kept on the row so that "the worker was lost" can say which."""
+    return f"{request.hostname or 'in-process'}, process {os.getpid()}"

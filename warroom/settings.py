@@ -233,7 +233,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Diagnostics ---------------------------------------------------------------------------------
 # A check's own calls time out per target (5 s by default); this bounds a whole run on the worker.
-DIAGNOSTICS_RUN_TIME_LIMIT = env_int("WARROOM_RUN_TIME_LIMIT", 30, minimum=5)
+DIAGNOSTICS_RUN_TIME_LIMIT = env_int("WARROOM_RUN_TIME_LIMIT", 30, minimum=2)
 # A run no worker has taken by then ends as failed, saying so.
 DIAGNOSTICS_QUEUE_TIMEOUT = env_int("WARROOM_RUN_QUEUE_TIMEOUT", 300, minimum=30)
 # A target's secret_file must resolve inside this directory (its secret_env must start with WARROOM_TARGET_):
@@ -256,11 +256,47 @@ RUNBOOK_URL = env_str("WARROOM_RUNBOOK_URL", "")
 
 # --- Mitigations ---------------------------------------------------------------------------------
 MITIGATION_APPROVAL_MINUTES = env_int("WARROOM_APPROVAL_MINUTES", 15, minimum=1)
-MITIGATION_ROLLOUT_SECONDS = env_int("WARROOM_ROLLOUT_SECONDS", 300, minimum=10)
+MITIGATION_ROLLOUT_SECONDS = env_int("WARROOM_ROLLOUT_SECONDS", 300, minimum=2)
 # A confirmed mitigation no worker has taken by then ends as failed, freeing its deployment.
 MITIGATION_QUEUE_TIMEOUT = env_int("WARROOM_MITIGATION_QUEUE_TIMEOUT", 300, minimum=30)
 # The runbook's "Scale database (Contact DBA team)": who to call, shown instead of an action.
 DBA_CONTACT = env_str("WARROOM_DBA_CONTACT", "the DBA team (@dba)")
+
+# --- When a worker dies (issue 15; docs/architecture.md "When a worker dies") --------------------
+# Each bound is a setting, so that tests can shorten them for the worker they start. A task gets its soft limit to
+# record how it ended, then TASK_HARD_MARGIN more seconds before the worker kills it.
+TASK_HARD_MARGIN = 5
+DIAGNOSTICS_RUN_HARD_LIMIT = DIAGNOSTICS_RUN_TIME_LIMIT + TASK_HARD_MARGIN
+# A mitigation's whole time on a worker: the change, then following the rollout (WARROOM_ROLLOUT_SECONDS).
+MITIGATION_TIME_LIMIT = env_int("WARROOM_MITIGATION_TIME_LIMIT", MITIGATION_ROLLOUT_SECONDS + 60,
+                                minimum=MITIGATION_ROLLOUT_SECONDS + 1)
+MITIGATION_HARD_LIMIT = MITIGATION_TIME_LIMIT + TASK_HARD_MARGIN
+# A run or mitigation still running this long after its hard limit lost its worker; beat's reapers (every
+# REAP_SECONDS) end it then, so nothing stays running more than a minute past its time limit.
+WORKER_LOST_GRACE = env_int("WARROOM_WORKER_LOST_GRACE", 15, minimum=1)
+REAP_SECONDS = 30
+if TASK_HARD_MARGIN + WORKER_LOST_GRACE + REAP_SECONDS > 60:
+    raise ImproperlyConfigured(f"WARROOM_WORKER_LOST_GRACE={WORKER_LOST_GRACE} must be at most "
+                               f"{60 - TASK_HARD_MARGIN - REAP_SECONDS}: a lost run must end within a minute of its "
+                               "time limit")
+CELERY_BEAT_SCHEDULE["reap-runs"]["schedule"] = timedelta(seconds=REAP_SECONDS)
+CELERY_BEAT_SCHEDULE["reap-mitigations"]["schedule"] = timedelta(seconds=REAP_SECONDS)
+# Redis hands an unacknowledged message (its worker was killed) to another worker this long after delivering it.
+# It must outlast the longest task, or a task still running would be handed out a second time.
+BROKER_VISIBILITY_TIMEOUT = env_int("WARROOM_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=1)
+BROKER_RESTORE_INTERVAL = env_int("WARROOM_BROKER_RESTORE_INTERVAL", 10, minimum=1)  # how often workers look
+_LONGEST_TASK = max(DIAGNOSTICS_RUN_HARD_LIMIT, MITIGATION_HARD_LIMIT)
+if _LONGEST_TASK >= BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"WARROOM_BROKER_VISIBILITY_TIMEOUT={BROKER_VISIBILITY_TIMEOUT} must be more than the longest task's hard "
+        f"time limit ({_LONGEST_TASK} s), or a running task is redelivered")
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+                                       "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
+                                       "unacked_restore_throttle": 1}
+# The Celery queues runs and mitigations go to (a worker must consume them: `celery worker -Q celery,<name>`).
+DIAGNOSTICS_QUEUE = env_str("WARROOM_DIAGNOSTICS_QUEUE", "celery")
+MITIGATION_QUEUE = env_str("WARROOM_MITIGATION_QUEUE", "celery")
 
 # --- Notifications and escalation (README: Notifications) ----------------------------------------
 # Links in messages point here: the address people open Warroom at, e.g. https://warroom.example.com

@@ -58,6 +58,8 @@ def _connect_error(exc: psycopg.Error, target: Target) -> CheckError:
 def _query_error(exc: psycopg.Error, target: Target) -> CheckError:
     where = target.display_url
     message = _scrub(str(exc), target)
+    if isinstance(exc, ReplyTimeout):
+        return CheckError(f"PostgreSQL at {where} did not answer within {target.timeout_seconds} s ({message})")
     if isinstance(exc, errors.QueryCanceled | errors.LockNotAvailable):
         return CheckError(f"PostgreSQL at {where} timed out after {target.timeout_seconds} s: {message}")
     if isinstance(exc, errors.InsufficientPrivilege):
@@ -65,6 +67,26 @@ def _query_error(exc: psycopg.Error, target: Target) -> CheckError:
     if isinstance(exc, psycopg.OperationalError):
         return CheckError(f"Lost the connection to PostgreSQL at {where}: {message}")
     return CheckError(f"PostgreSQL at {where} failed the query: {message}")
+
+
+class _TimeBoxed(psycopg.Connection):
+    """libpq bounds the login (connect_timeout) and the server bounds a statement (statement_timeout), but nothing
+    bounds the wait for a reply: a server, or a proxy, that drips a byte a second would hold the check for ever.
+    Here every exchange gets the target's timeout and one second more (the server's own limit speaks first)."""
+
+    reply_timeout: float = 5.0
+
+    def wait(self, gen, interval=0.1, timeout=None):  # type: ignore[no-untyped-def]
+        try:
+            return super().wait(gen, interval=interval, timeout=self.reply_timeout if timeout is None else timeout)
+        except errors.OperationalError as exc:
+            if "wait timeout" in str(exc):  # psycopg's own limit, above (errors._WaitTimeout)
+                raise ReplyTimeout(f"no reply within {self.reply_timeout:g} s") from exc
+            raise
+
+
+class ReplyTimeout(psycopg.OperationalError):
+    """The server stopped answering in the middle of a reply."""
 
 
 @contextmanager
@@ -82,9 +104,10 @@ def connect(target: Target) -> Iterator[psycopg.Connection]:
     if secret := target.secret():
         params["password"] = secret
     try:
-        conn = psycopg.connect(**params, autocommit=False)
+        conn = _TimeBoxed.connect(**params, autocommit=False)
     except psycopg.Error as exc:
         raise _connect_error(exc, target) from exc
+    conn.reply_timeout = target.timeout_seconds + 1
     try:
         conn.read_only = True
         yield conn

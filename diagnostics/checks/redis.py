@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from diagnostics.checks.base import (
     register,
     worst,
 )
+from targets.deadline import ReplyDeadline
 from warroom.durations import human_seconds
 
 if TYPE_CHECKING:
@@ -66,6 +68,18 @@ def _error(exc: redis.RedisError, target: Target) -> CheckError:
     return CheckError(f"Redis at {where} refused the command: {message}")
 
 
+@functools.cache
+def _reply_deadline(connection_class: type) -> type:
+    """The URL's connection class (TCP, TLS, Unix socket), its every reply bounded by the timeout as a whole: a server
+    dripping a byte a second would otherwise reset the socket's timeout at each byte."""
+
+    class Bounded(connection_class):
+        def _connect(self) -> ReplyDeadline:
+            return ReplyDeadline(super()._connect())
+
+    return Bounded
+
+
 @contextmanager
 def connect(target: Target) -> Iterator[redis.Redis]:
     """One client per run with no retries, so a dead server fails within the target's timeout, not 4× it."""
@@ -75,6 +89,8 @@ def connect(target: Target) -> Iterator[redis.Redis]:
                                       socket_timeout=timeout, decode_responses=True, retry=Retry(NoBackoff(), 0))
     except ValueError as exc:
         raise CheckError(f"{target.display_url} is not a Redis URL: {target.scrub(str(exc))}") from exc
+    pool = client.connection_pool
+    pool.connection_class = _reply_deadline(pool.connection_class)
     try:
         yield client
     except redis.RedisError as exc:

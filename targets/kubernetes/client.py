@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import urllib3
+import urllib3.connection
 import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from targets.deadline import ReplyDeadline
 from targets.kubernetes.errors import ClusterError, one_line, translate
 from targets.secrets import scrub
 
@@ -107,9 +109,34 @@ def _load(path: str) -> dict:
         return yaml.safe_load(f) or {}
 
 
+class _BoundedHTTP(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock = ReplyDeadline(self.sock)
+
+
+class _BoundedHTTPS(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock = ReplyDeadline(self.sock)
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _BoundedHTTP
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _BoundedHTTPS
+
+
 def api_client(target: Target) -> client.ApiClient:
-    """An ApiClient for this target alone; the caller closes it (KubeSession does)."""
-    return client.ApiClient(configuration=_configuration(target))
+    """An ApiClient for this target alone; the caller closes it (KubeSession does).
+
+    urllib3's read timeout bounds each read, so an API server (or a proxy) dripping a byte a second would hold a
+    call for ever: its connections bound each whole response by the call's timeout instead (targets.deadline)."""
+    api = client.ApiClient(configuration=_configuration(target))
+    api.rest_client.pool_manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return api
 
 
 class KubeSession:

@@ -12,12 +12,13 @@ AFTER = [("mitigations", "0004_watching_takes_no_slot")]
 
 def test_a_followed_rollout_frees_the_slot_it_held(k8s_target, make_incident, commander):
     incident = make_incident(severity="SEV2", acknowledge=True)
-    migrate(BEFORE)
+    old = migrate(BEFORE).get_model("mitigations", "Mitigation")  # the model as it was then, not today's fields
     try:
-        following = Mitigation.objects.create(
-            incident=incident, action="kubernetes.rollout_status", target=k8s_target, params={}, params_digest="-",
-            requested_by=commander, status=Mitigation.Status.RUNNING, lock_key=f"{k8s_target.pk}:default/api")
-        migrate(AFTER)
-        assert Mitigation.objects.get(pk=following.pk).lock_key == ""
+        following = old.objects.create(
+            incident_id=incident.pk, action="kubernetes.rollout_status", target_id=k8s_target.pk, params={},
+            params_digest="-", requested_by_id=commander.pk, status=Mitigation.Status.RUNNING,
+            lock_key=f"{k8s_target.pk}:default/api")
+        after = migrate(AFTER).get_model("mitigations", "Mitigation")
+        assert after.objects.get(pk=following.pk).lock_key == ""
     finally:
         migrate(None)  # the later migrations too, for the tests that follow
