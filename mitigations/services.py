@@ -23,6 +23,7 @@ from mitigations.apps import MITIGATION_ENTRY
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
 from targets.kubernetes.kubectl import RolloutState
 from targets.models import Target
+from warroom.outbox import enqueue, held
 from warroom.permissions import Perm, require
 
 if TYPE_CHECKING:
@@ -316,7 +317,7 @@ def _queue(mitigation: Mitigation, *, text: str, by: User) -> Mitigation:
                     ) if busy else "another action is running"
             raise MitigationError(f"{mitigation.target.deployment} is busy: {what}. One action at a time.") from None
         _note(mitigation, text, by, event="confirmed")
-        transaction.on_commit(lambda: execute_mitigation.delay(mitigation.pk))
+        enqueue(execute_mitigation, [mitigation.pk])
     return mitigation
 
 
@@ -437,6 +438,9 @@ def mitigations_reap(*, now: datetime | None = None) -> int:
                           text=f"{_sentence(in_words(mitigation))}: no result, the worker was lost. "
                           "Check the deployment's state.")
     wait = timedelta(seconds=settings.MITIGATION_QUEUE_TIMEOUT)
-    unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait)
+    from mitigations.tasks import execute_mitigation
+
+    unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait).exclude(
+        pk__in=held(execute_mitigation, since=now - wait))
     reaped = sum(mitigation_expire(mitigation_id=pk, now=now) for pk in unclaimed.values_list("pk", flat=True))
     return len(stale) + reaped

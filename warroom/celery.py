@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warroom.settings")
 
@@ -16,3 +16,11 @@ app.autodiscover_tasks()
 def _preload_kubernetes_client(**kwargs):
     """The kubernetes client loads its API modules lazily (~1 s); load them once, before the pool forks."""
     from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
+
+
+@worker_ready.connect
+def _start_outbox_relay(**kwargs):
+    """Each worker publishes what the web processes could not while the broker was down (warroom/outbox.py)."""
+    from warroom.outbox import start_relay
+
+    start_relay()

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "alerts",
     "chat",
     "status",
+    "warroom",  # the outbox of work for the workers (warroom/outbox.py)
 ]
 
 MIDDLEWARE = [
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "warroom.middleware.WorkersUnreachableMiddleware",  # API writes say when the broker is down (warroom/outbox.py)
 ]
 if env_bool("WARROOM_QUERY_COUNT_HEADER", False):
     # For bench/: each response says how many SQL queries it cost.
@@ -208,6 +210,12 @@ LIVE_CHANNEL_PREFIX = env_str("WARROOM_LIVE_CHANNEL_PREFIX", "")  # "": warroom:
 LIVE_HEARTBEAT_SECONDS = env_int("WARROOM_LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
 LIVE_RECHECK_SECONDS = env_int("WARROOM_LIVE_RECHECK_SECONDS", 20, minimum=1)
 LIVE_RETRY_MS = 2000
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A stopped or unanswering Redis costs a publish about a second, never a hung request (warroom/outbox.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# How often each worker publishes what waits in the outbox (messages the web could not send: the broker was down).
+OUTBOX_RELAY_SECONDS = env_int("WARROOM_OUTBOX_RELAY_SECONDS", 5, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
