@@ -28,12 +28,13 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(log_dir: Path) -> subprocess.Popen:
+def start_worker(log_dir: Path, *, env: dict[str, str] | None = None, concurrency: int = 4) -> subprocess.Popen:
+    """`env` adds to this process's environment (another broker, servers to send to)."""
     app.control.purge()
-    env = {**os.environ, "DATABASE_URL": test_database_url()}
+    env = {**os.environ, "DATABASE_URL": test_database_url(), **(env or {})}
     log = open(log_dir / "celery-worker.log", "w")  # noqa: SIM115 - closed with the process
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=prefork", "--concurrency=4",
+        [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=prefork", f"--concurrency={concurrency}",
          "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
          f"--hostname=test-{os.getpid()}@%h"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,

@@ -28,7 +28,7 @@ from warroom.models import Outbox
 
 log = logging.getLogger(__name__)
 
-# A row younger than this is its own request's to publish, on commit; the relay leaves it alone until then.
+# A row younger than this that has not failed yet is its own request's to publish, on commit: the relay leaves it.
 GRACE = timedelta(seconds=5)
 # Sent rows are kept this long (what went out, when), then the relay deletes them.
 KEEP = timedelta(days=1)
@@ -98,8 +98,8 @@ def relay(*, limit: int = 500) -> int:
     now = timezone.now()
     with transaction.atomic():
         # Two workers relaying at once each take different rows.
-        rows = list(Outbox.objects.select_for_update(skip_locked=True).filter(
-            sent_at__isnull=True, created_at__lt=now - GRACE).order_by("created_at", "pk")[:limit])
+        rows = list(Outbox.objects.select_for_update(skip_locked=True).filter(sent_at__isnull=True).filter(
+            Q(attempts__gt=0) | Q(created_at__lt=now - GRACE)).order_by("created_at", "pk")[:limit])
         sent = publish(rows) if rows else 0
     Outbox.objects.filter(sent_at__lt=now - KEEP).delete()
     if sent:
