@@ -128,7 +128,7 @@ def held(task: Any, *, since: datetime) -> list[int]:
     """The first argument (a row's id) of `task`'s messages still unsent or sent after `since`: the reapers give
     these their whole queue timeout from the moment the message went out."""
     args = Outbox.objects.filter(task=_name(task)).filter(
-        Q(sent_at__isnull=True) | Q(sent_at__gte=since)).values_list("args", flat=True)
+        Q(sent_at__isnull=True) | Q(sent_at__gt=since)).values_list("args", flat=True)
     return [a[0] for a in args if a]
 
 
