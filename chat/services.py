@@ -28,6 +28,7 @@ from incidents.models import Entry, Incident, Status
 from incidents.services import TransitionError, incident_touch, timeline_record
 from people.models import Notification
 from warroom import durations
+from warroom.outbox import enqueue, held
 from warroom.permissions import Perm, require
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def channel_name(incident: Incident) -> str:
 def _queue(operation_id: int) -> None:
     from chat.tasks import run_operation  # tasks import this module
 
-    transaction.on_commit(lambda: run_operation.apply_async((operation_id,), queue=settings.SLACK_QUEUE))
+    enqueue(run_operation, [operation_id], queue=settings.SLACK_QUEUE)
 
 
 def _request(*, incident_id: int, kind: str, key: str, text: str = "", by_id: int | None = None,
@@ -429,8 +430,10 @@ def operations_reap(*, now: dt.datetime | None = None) -> int:
                          error="The worker was lost while talking to Slack")
         reaped += 1
     stale = now - dt.timedelta(seconds=queue_timeout())
+    from chat.tasks import run_operation
+
     waiting = Operation.objects.filter(status=Operation.Status.QUEUED, queued_at__lt=stale).filter(
-        Q(not_before__isnull=True) | Q(not_before__lt=stale))
+        Q(not_before__isnull=True) | Q(not_before__lt=stale)).exclude(pk__in=held(run_operation, since=stale))
     for pk in waiting.values_list("pk", flat=True):
         if Operation.objects.filter(pk=pk, status=Operation.Status.QUEUED).update(
                 status=Operation.Status.RUNNING, started_at=now):

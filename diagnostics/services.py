@@ -25,6 +25,7 @@ from incidents.services import incident_touch, timeline_record
 from targets.errors import TargetError
 from targets.models import Target
 from warroom.durations import human_seconds
+from warroom.outbox import enqueue, held
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -46,7 +47,7 @@ def _target(name_or_target: Target | str) -> Target:
 def _queue(run: Run) -> None:
     from diagnostics.tasks import execute_run  # tasks import services; import here to keep that one-way
 
-    transaction.on_commit(lambda: execute_run.apply_async((run.pk,), queue=settings.DIAGNOSTICS_QUEUE))
+    enqueue(execute_run, [run.pk], queue=settings.DIAGNOSTICS_QUEUE)
 
 
 @transaction.atomic
@@ -205,7 +206,10 @@ def runs_reap(*, now: datetime | None = None) -> int:
                    "or stuck.")
         reaped += 1
     wait = timedelta(seconds=settings.DIAGNOSTICS_QUEUE_TIMEOUT)
-    stale = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - wait).values_list("pk", flat=True)
+    from diagnostics.tasks import execute_run
+
+    stale = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - wait).exclude(
+        pk__in=held(execute_run, since=now - wait)).values_list("pk", flat=True)
     for pk in stale:
         if Run.objects.filter(pk=pk, status=Run.Status.QUEUED).update(status=Run.Status.RUNNING, started_at=now):
             run_finish(Run.objects.get(pk=pk), status=Run.Status.FAILED,

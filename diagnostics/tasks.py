@@ -7,6 +7,7 @@ from django.conf import settings
 from diagnostics import services
 from diagnostics.models import Run
 from warroom.celery import worker_label
+from warroom.outbox import enqueue
 
 
 # reject_on_worker_lost: a worker process killed mid-run gives the message back at once (not an hour later, at the
@@ -39,7 +40,7 @@ def sample_watch(watch_id: int) -> None:
     watch = watch_sample(watch_id)
     if watch is not None and watch.is_active and watch.next_sample_at is not None:
         delay = max((watch.next_sample_at - timezone.now()).total_seconds(), 0)
-        sample_watch.apply_async((watch_id,), countdown=delay)
+        enqueue(sample_watch, [watch_id], countdown=delay)
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

@@ -33,6 +33,7 @@ from diagnostics.trend import Growth, Thresholds, assess
 from incidents.services import incident_touch, timeline_record
 from targets.errors import TargetError
 from targets.models import Target
+from warroom.outbox import enqueue, held
 from warroom.permissions import Perm, require
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def watch_start(*, incident: Incident, target: Target | str, by: User, minutes: 
             raise WatchError(f"{target.deployment} is already watched: {what}. One watch per deployment.") from None
         _note(watch, f"{_who(by)} started watching the memory of {target.deployment}: every {interval} s for "
               f"{_minutes(watch.duration_seconds)}.", by, event="started")
-        transaction.on_commit(lambda: sample_watch.delay(watch.pk))
+        enqueue(sample_watch, [watch.pk])
     return watch
 
 
@@ -213,8 +214,8 @@ def watches_reap(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     reaped = 0
     wait = timedelta(seconds=settings.DIAGNOSTICS_QUEUE_TIMEOUT)
-    for watch in MemoryWatch.objects.filter(status=MemoryWatch.Status.QUEUED, created_at__lt=now - wait
-                                            ).select_related("target", "incident"):
+    for watch in MemoryWatch.objects.filter(status=MemoryWatch.Status.QUEUED, created_at__lt=now - wait).exclude(
+            pk__in=held(sample_watch, since=now - wait)).select_related("target", "incident"):
         watch_finish(watch, reason=f"no worker picked it up within {settings.DIAGNOSTICS_QUEUE_TIMEOUT} s: is the "
                      "Celery worker running?", status=MemoryWatch.Status.FAILED, now=now)
         reaped += 1
@@ -226,7 +227,7 @@ def watches_reap(*, now: datetime | None = None) -> int:
             watch_finish(watch, reason=f"watched for {_minutes(watch.duration_seconds)} (ended by the reaper: its "
                          "last sample never came)", now=now)
         elif watch.next_sample_at and now > watch.next_sample_at + grace:
-            sample_watch.delay(watch.pk)  # harmless if the chain was only late: one of the two claims the slot
+            enqueue(sample_watch, [watch.pk])  # harmless if the chain was only late: one of the two claims the slot
         else:
             continue
         reaped += 1

@@ -27,6 +27,7 @@ from incidents.forms import (
     TransitionForm,
 )
 from incidents.models import Incident, Role, Severity, Status
+from warroom import outbox
 from warroom.pagination import filtered_page
 from warroom.permissions import Perm, can, require
 
@@ -50,6 +51,7 @@ def _dashboard_context(request) -> dict:
         "poll_seconds": settings.LIVE_POLL_SECONDS,
         "live_stream": live.enabled(),
         "can_manage": can(request.user, Perm.MANAGE_INCIDENT),
+        "workers": outbox.unreachable(),  # the broker is down: say that requested work waits
     }
 
 
@@ -121,6 +123,7 @@ def _detail_context(request, incident: Incident, error: str = "") -> dict:
         "live_stream": live.enabled(),
         "panels": panels_for(request, incident),
         "error": error,
+        "workers": outbox.unreachable(),  # the broker is down: say that requested work waits
     }
 
 

@@ -25,6 +25,7 @@ from mitigations.apps import MITIGATION_ENTRY
 from mitigations.models import ACTIVE, CANCELLABLE, MaintenanceManifest, Mitigation, digest
 from targets.kubernetes.kubectl import RolloutState
 from targets.models import Target
+from warroom.outbox import enqueue, held
 from warroom.permissions import Perm, require
 
 if TYPE_CHECKING:
@@ -332,8 +333,7 @@ def _queue(mitigation: Mitigation, *, text: str, by: User, audit: Audit) -> Miti
         _note(mitigation, text, by, event="confirmed")
         _audit(audit, mitigation, by, approved_by=mitigation.approved_by.get_username() if mitigation.approved_by
                else None)
-        transaction.on_commit(lambda: execute_mitigation.apply_async((mitigation.pk,),
-                                                                    queue=settings.MITIGATION_QUEUE))
+        enqueue(execute_mitigation, [mitigation.pk], queue=settings.MITIGATION_QUEUE)
     return mitigation
 
 
@@ -479,6 +479,9 @@ def mitigations_reap(*, now: datetime | None = None) -> int:
     for mitigation in stale:
         mitigation_lost(mitigation)
     wait = timedelta(seconds=settings.MITIGATION_QUEUE_TIMEOUT)
-    unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait)
+    from mitigations.tasks import execute_mitigation
+
+    unclaimed = Mitigation.objects.filter(status=Mitigation.Status.QUEUED, confirmed_at__lte=now - wait).exclude(
+        pk__in=held(execute_mitigation, since=now - wait))
     reaped = sum(mitigation_expire(mitigation_id=pk, now=now) for pk in unclaimed.values_list("pk", flat=True))
     return len(stale) + reaped

@@ -11,8 +11,9 @@ def _escalate(event: IncidentEvent) -> None:
         from django.conf import settings
 
         from people.tasks import escalate_incident
+        from warroom.outbox import enqueue
 
-        escalate_incident.apply_async((event.incident_id, event.at.isoformat()), queue=settings.NOTIFY_QUEUE)
+        enqueue(escalate_incident, [event.incident_id, event.at.isoformat()], queue=settings.NOTIFY_QUEUE)
         return
     from people.escalation import escalation_run
 

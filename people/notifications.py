@@ -27,6 +27,7 @@ from incidents.services import incident_touch, timeline_record
 from people import channels
 from people.channels import Message, SendError
 from people.models import Channel, Notification
+from warroom.outbox import enqueue, held
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -44,13 +45,8 @@ def incident_url(incident_id: int) -> str:
 def _queue(notification_id: int, *, eta: dt.datetime | None = None) -> None:
     from people.tasks import send_notification  # tasks import this module; import here to keep that one-way
 
-    def send() -> None:
-        if eta is None:
-            send_notification.apply_async((notification_id,), queue=settings.NOTIFY_QUEUE)
-        else:  # held for quiet hours: the broker keeps it until then
-            send_notification.apply_async((notification_id,), queue=settings.NOTIFY_QUEUE, eta=eta)
-
-    transaction.on_commit(send)
+    # eta: held for quiet hours, the broker keeps it until then.
+    enqueue(send_notification, [notification_id], queue=settings.NOTIFY_QUEUE, eta=eta)
 
 
 # Quiet hours never hold these back (the runbook's SEV1 and SEV2: immediate, 15 minutes).
@@ -240,8 +236,11 @@ def notifications_reap(*, now: dt.datetime | None = None) -> int:
                             error="The worker was lost while sending: it may or may not have arrived.")
         reaped += 1
     stale = now - dt.timedelta(seconds=settings.NOTIFY_QUEUE_TIMEOUT)
+    from people.tasks import send_notification
+
     waiting = Notification.objects.filter(status=Notification.Status.QUEUED, queued_at__lt=stale).filter(
-        Q(not_before__isnull=True) | Q(not_before__lt=stale))  # one held for quiet hours waits from their end
+        Q(not_before__isnull=True) | Q(not_before__lt=stale)  # one held for quiet hours waits from their end
+    ).exclude(pk__in=held(send_notification, since=stale))
     for pk in waiting.values_list("pk", flat=True):
         if Notification.objects.filter(pk=pk, status=Notification.Status.QUEUED).update(
                 status=Notification.Status.SENDING, started_at=now):

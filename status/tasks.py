@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from status import services
+from warroom.outbox import enqueue
 
 
 @shared_task(acks_late=True, soft_time_limit=45, time_limit=60, ignore_result=True)
@@ -12,4 +13,4 @@ def read_provider(provider_id: int) -> None:
 def read_providers() -> None:
     """Beat, every minute: one task per provider, so a slow one never holds up the others."""
     for provider_id in services.providers_read_all():
-        read_provider.delay(provider_id)
+        enqueue(read_provider, [provider_id])

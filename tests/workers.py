@@ -65,3 +65,11 @@ def worker_tasks(callbacks: list) -> list:
     """The on-commit callbacks that queue work, without what incidents does after every change (event listeners,
     publishing the new version to live pages)."""
     return [c for c in callbacks if not getattr(c, "func", c).__module__.startswith("incidents.")]
+
+
+def messages_sent(at) -> None:
+    """What the on-commit publish records, for tests whose transaction never commits: every waiting outbox message
+    went out `at` (the reapers' "nobody picked it up" wait counts from then)."""
+    from warroom.models import Outbox
+
+    Outbox.objects.filter(sent_at__isnull=True).update(sent_at=at)

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warroom.settings")
 
@@ -21,3 +21,9 @@ def _preload_kubernetes_client(**kwargs):
 def worker_label(request) -> str:
     """Who runs a task ('celery@host, process 1234'), kept on the row so that "the worker was lost" can say which."""
     return f"{request.hostname or 'in-process'}, process {os.getpid()}"
+@worker_ready.connect
+def _start_outbox_relay(**kwargs):
+    """Each worker publishes what the web processes could not while the broker was down (warroom/outbox.py)."""
+    from warroom.outbox import start_relay
+
+    start_relay()

@@ -116,6 +116,9 @@ def env_hours(name: str, default: str) -> tuple[dt.time, dt.time]:
     return start, end
 
 
+DEFAULT_CONNECT_TIMEOUT = 3  # seconds; libpq's least useful value is 2. `?connect_timeout=N` in the URL overrides it.
+
+
 def env_database(name: str, default: str) -> dict:
     """Django DATABASES['default'] from a URL: postgres://user:pass@host:port/db or sqlite:///path."""
     url = env_str(name, default) or default
@@ -148,8 +151,10 @@ def env_database(name: str, default: str) -> dict:
             "HOST": unquote(parts.hostname or ""),
             "PORT": str(port or ""),
             "CONN_MAX_AGE": int(options.pop("conn_max_age", 60)),
+            # Health checks: a persistent connection the server dropped is replaced, not reused and failed on.
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": options,
+            # A database that does not answer costs a request about this many seconds (a 503), never a hang.
+            "OPTIONS": {"connect_timeout": DEFAULT_CONNECT_TIMEOUT, **options},
         }
     scheme = parts.scheme or "(none)"
     raise ImproperlyConfigured(f"{name}: unsupported scheme {scheme!r}; use postgres:// or sqlite:///")

@@ -4,9 +4,12 @@ Under /api/ every error is JSON in the API's one shape ({"detail", "errors"}); e
 Debug pages mask credentials inside URLs as well as the settings Django already hides by name.
 """
 
+import sys
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template import loader
@@ -52,8 +55,24 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", {"detail": "There is no page here."}, status=404)
 
 
+DATABASE_DOWN = ("Warroom cannot reach its database right now, so nothing could be read or saved. "
+                 "Please retry shortly: Warroom recovers by itself once the database answers.")
+
+
+def database_unreachable(request) -> HttpResponse:
+    """503, not 500: the app is fine and will serve again without a restart once PostgreSQL answers."""
+    if _is_api(request):
+        response: HttpResponse = JsonResponse(error_body(DATABASE_DOWN), status=503)
+    else:
+        response = HttpResponse(loader.get_template("503.html").render({"detail": DATABASE_DOWN}), status=503)
+    response["Retry-After"] = "10"
+    return response
+
+
 def server_error(request):
     """Rendered without the request's context: whatever broke (the database, a context processor) may break it too."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):  # Django calls this inside its except
+        return database_unreachable(request)
     detail = "Something went wrong on our side; it has been logged. Try again, or tell the Warroom admins."
     if _is_api(request):
         return JsonResponse(error_body(detail), status=500)

@@ -1,7 +1,11 @@
-"""Request middleware: login everywhere, and a query counter for bench/."""
+"""Request middleware: login everywhere, the API's "workers unreachable" header, and a query counter for bench/."""
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _LoginRequiredMiddleware
-from django.db import DataError, connection
+from django.db import DatabaseError, DataError, connection
+
+from warroom import outbox
+
+WORKERS_HEADER = "Warroom-Workers"
 
 
 class QueryCountHeaderMiddleware:
@@ -54,3 +58,23 @@ class NulRefusedMiddleware:
 
             return answer(request, 400, "400.html", NUL_REFUSED)
         return None
+
+
+class WorkersUnreachableMiddleware:
+    """An API write answered while the broker is down says so (`Warroom-Workers: unreachable; waiting=N`): what it
+    queued waits in the outbox and goes out once the broker is back. One count on a partial index, writes only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (request.path_info.startswith("/api/") and request.method not in ("GET", "HEAD", "OPTIONS")
+                and response.status_code < 400):
+            try:
+                waiting = outbox.waiting()
+            except DatabaseError:
+                return response
+            if waiting:
+                response[WORKERS_HEADER] = f"unreachable; waiting={waiting}"
+        return response

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "chat",
     "status",
     "audit",
+    "warroom",  # the outbox of work for the workers (warroom/outbox.py)
 ]
 # The admin site records every add, change and delete in the audit log (audit/admin_site.py), whatever the ModelAdmin.
 INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "audit.admin_site.AuditedAdminConfig"
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "audit.context.audit_context_middleware",  # who is asking, from where: for the audit log
     "warroom.middleware.NulRefusedMiddleware",  # NUL in text: a 400, not PostgreSQL's 500
+    "warroom.middleware.WorkersUnreachableMiddleware",  # API writes say when the broker is down (warroom/outbox.py)
 ]
 if env_bool("WARROOM_QUERY_COUNT_HEADER", False):
     # For bench/: each response says how many SQL queries it cost.
@@ -214,6 +216,12 @@ LIVE_CHANNEL_PREFIX = env_str("WARROOM_LIVE_CHANNEL_PREFIX", "")  # "": warroom:
 LIVE_HEARTBEAT_SECONDS = env_int("WARROOM_LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
 LIVE_RECHECK_SECONDS = env_int("WARROOM_LIVE_RECHECK_SECONDS", 20, minimum=1)
 LIVE_RETRY_MS = 2000
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A stopped or unanswering Redis costs a publish about a second, never a hung request (warroom/outbox.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# How often each worker publishes what waits in the outbox (messages the web could not send: the broker was down).
+OUTBOX_RELAY_SECONDS = env_int("WARROOM_OUTBOX_RELAY_SECONDS", 5, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

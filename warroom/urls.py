@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
+
+from warroom import outbox
+from warroom.errors import DATABASE_DOWN
 
 
 class _PeopleLogIn(APIView):
@@ -32,10 +35,18 @@ class DocsView(_PeopleLogIn, SpectacularSwaggerView):
 
 
 def healthz(request):
-    """For load balancers: the app is up and its database answers (one query)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For load balancers: 200 while the database answers, 503 (saying so) when it does not. A broker that is down
+    is reported but keeps the 200: pages still serve and work waits in the outbox (docs/operations.md)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        waiting = outbox.waiting()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "unreachable", "detail": DATABASE_DOWN},
+                            status=503, headers={"Retry-After": "10"})
+    if waiting:
+        return JsonResponse({"status": "degraded", "database": "ok", "workers": "unreachable", "waiting": waiting})
+    return JsonResponse({"status": "ok", "database": "ok", "workers": "ok"})
 
 
 urlpatterns = [

@@ -18,6 +18,7 @@ from incidents import services as incident_services
 from targets.models import Target
 from tests.kube_server import RESOURCES, KubeServer, api_pods, fixture
 from tests.workers import worker_tasks
+from warroom.models import Outbox
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 12, 1, 21, 0, tzinfo=dt.UTC)
@@ -194,6 +195,7 @@ def test_resolving_the_incident_ends_its_watches(kube, target, incident, respond
 def test_the_reaper_ends_every_watch(settings, kube, target, incident, responder, django_capture_on_commit_callbacks):
     settings.DIAGNOSTICS_QUEUE_TIMEOUT = 300
     unclaimed = start(incident, target, responder)
+    Outbox.objects.update(sent_at=T0)  # its message went out at T0 (the reaper's wait counts from the send)
     assert watches.watches_reap(now=T0 + dt.timedelta(seconds=299)) == 0
     assert watches.watches_reap(now=T0 + dt.timedelta(seconds=301)) == 1
     assert MemoryWatch.objects.get(pk=unclaimed.pk).status == MemoryWatch.Status.FAILED

@@ -207,7 +207,7 @@ def test_timeline_entries_are_read_only_in_the_admin(client, make_incident, djan
 
 
 def test_healthz_answers_without_login(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "workers": "ok"}
 
 
 def test_live_endpoint_for_an_incident_that_does_not_exist_is_404(as_commander):

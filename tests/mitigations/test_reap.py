@@ -7,6 +7,8 @@ import pytest
 from mitigations import services
 from mitigations.models import Mitigation
 from mitigations.tasks import execute_mitigation
+from tests.workers import messages_sent
+from warroom.models import Outbox
 
 pytestmark = pytest.mark.django_db
 DEPLOYMENT = "bharatcart-api"
@@ -19,12 +21,15 @@ def writes(cluster) -> list:
 
 @pytest.fixture
 def lost(cluster, k8s_target, incident_at, commander, django_capture_on_commit_callbacks, settings):
-    """A confirmed scale whose message never reaches a worker (the on-commit send is captured, never run)."""
+    """A confirmed scale whose message went out and never reached a worker (the on-commit send is captured, never
+    run; the outbox says it was sent when it was confirmed)."""
     settings.MITIGATION_QUEUE_TIMEOUT = 120
     mitigation = services.mitigation_request(incident=incident_at("SEV3"), action="kubernetes.scale",
                                              target=k8s_target, params={"replicas": 5}, by=commander)
     with django_capture_on_commit_callbacks():
-        return services.mitigation_confirm(mitigation=mitigation, by=commander, confirm=DEPLOYMENT)
+        confirmed = services.mitigation_confirm(mitigation=mitigation, by=commander, confirm=DEPLOYMENT)
+    messages_sent(confirmed.confirmed_at)
+    return confirmed
 
 
 def test_a_queued_mitigation_is_left_alone_before_the_bound(lost):
@@ -68,5 +73,6 @@ def test_the_beat_task_runs_the_reaper(lost):
     from mitigations.tasks import reap_mitigations
 
     Mitigation.objects.filter(pk=lost.pk).update(confirmed_at=lost.confirmed_at - dt.timedelta(seconds=121))
+    Outbox.objects.update(sent_at=lost.confirmed_at - dt.timedelta(seconds=121))  # its message went out then
     assert reap_mitigations() == 1
     assert Mitigation.objects.get(pk=lost.pk).status == Mitigation.Status.FAILED

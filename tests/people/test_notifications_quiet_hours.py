@@ -16,6 +16,7 @@ from people.notifications import (
     notifications_request,
     quiet_until,
 )
+from tests.workers import messages_sent
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,7 @@ def test_a_held_message_is_sent_by_its_task_once_due(make_incident, night_owl):
 def test_the_reaper_counts_a_held_message_from_the_end_of_quiet_hours(make_incident, night_owl, settings):
     incident = make_incident(severity="SEV3")
     [row] = _request(incident, night_owl, at_kolkata(22, 0))
+    messages_sent(at_kolkata(22, 0))
     wait = dt.timedelta(seconds=settings.NOTIFY_QUEUE_TIMEOUT)
     assert notifications_reap(now=at_kolkata(7, 0, day=3) + wait) == 0
     assert notifications_reap(now=at_kolkata(7, 0, day=3) + wait + dt.timedelta(seconds=1)) == 1

@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 
 from people.models import Notification
 from people.notifications import notification_claim, notifications_reap, notifications_request, send_time_limit
+from tests.workers import messages_sent
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,7 @@ def notification(make_incident, notify_directory, notify_email):
     incident = make_incident(severity="SEV3", acknowledge=True)
     [row] = notifications_request(incident=incident, event="SEV3:L1:reap", level=1, round=0,
                                   contacts=[notify_directory.cto], now=incident.declared_at)
+    messages_sent(row.queued_at)
     return row
 
 

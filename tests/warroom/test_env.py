@@ -28,7 +28,12 @@ def test_postgres_url_becomes_django_settings(environ):
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
         "warroom", "app", "s@cret", "db.internal", "6543")
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": 3}  # a database that does not answer: a 503
+
+
+def test_the_url_may_set_its_own_connect_timeout(environ):
+    environ(DATABASE_URL="postgres://app@db.internal/warroom?connect_timeout=10")
+    assert env.env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"] == {"connect_timeout": "10"}
 
 
 def test_sqlite_url_makes_its_folder(tmp_path, environ):
