@@ -108,6 +108,8 @@ def test_the_escalation_says_who_is_held_and_until_when(make_incident, night_owl
 
     EscalationPolicy.objects.get(severity=sev["SEV3"]).levels.get().roles.add(notify_directory.roles["cto"])
     incident = make_incident(severity="SEV3")
+    # Declared just before, on the test's fixed day (not today's date, which moves): the first level is due.
+    type(incident).objects.filter(pk=incident.pk).update(declared_at=at_kolkata(22, 59))
     escalation.escalation_run(incident_id=incident.pk, now=at_kolkata(23, 0))
     entry = incident.entries.filter(kind="notification").last()
     assert entry.text.endswith("Held for quiet hours: Carol until 07:00 Asia/Kolkata.")
