@@ -22,6 +22,8 @@ class Action(models.TextChoices):
     MITIGATION_APPROVE = "mitigation.approve", "Mitigation approved"
     MITIGATION_EXECUTE = "mitigation.execute", "Mitigation confirmed for execution"
     MITIGATION_CANCEL = "mitigation.cancel", "Mitigation cancelled"
+    ALERT_SOURCE_CREATE = "alerts.source_create", "Alert source created (manage.py)"
+    ALERT_SOURCE_ROTATE = "alerts.source_rotate", "Alert source token replaced (manage.py)"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ MAY_IMPORT = {
     "mitigations": {"warroom", "incidents", "targets", "mitigations", "audit"},
     "postmortems": {"warroom", "incidents", "postmortems"},
     "people": {"warroom", "incidents", "people"},
-    "alerts": {"warroom", "incidents", "alerts"},
+    "alerts": {"warroom", "incidents", "alerts", "audit"},  # manage.py alert_source records new tokens
     "chat": {"warroom", "incidents", "people", "chat"},
     "status": {"warroom", "incidents", "status"},
     "audit": {"warroom", "audit"},  # apps record through audit.services.record; incidents never does
