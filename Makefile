@@ -41,10 +41,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	DEBUG=false SECRET_KEY=lint-only $(BIN)/mypy
 
-## make test: lint, then the whole suite against PostgreSQL, Redis, a Celery worker and Chromium.
+TEST_ENV := DEBUG=false SECRET_KEY=test-only DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL)
+# Test processes for everything but the browser tests (each its own test database and broker database:
+# tests/conftest.py); the browser tests then run in one process. Exit status 5 is "nothing selected" (a
+# PYTEST_ARGS that picks only one kind), not a failure.
+TEST_WORKERS ?= 2
+
+## make test: lint, then the whole suite against PostgreSQL, Redis, Celery workers and Chromium.
 test: $(STAMP) services chromium lint
-	DEBUG=false SECRET_KEY=test-only DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-	  $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(TEST_ENV) $(BIN)/pytest -m browser $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## make bench: 10,000 incidents in PostgreSQL: page times under gunicorn, triage wall time, check cost (docs/performance.md).
 bench: $(STAMP) services

@@ -2,9 +2,11 @@
 
 import importlib
 import os
+import re
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
@@ -13,6 +15,33 @@ from incidents.models import Severity
 
 pytest_plugins = ["tests.people.notify_fixtures",  # the notification tests' servers, worker and directory
                   "tests.live_servers"]  # uvicorn processes for the live streams
+
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs two processes) each process gets a broker database of its own.
+
+    The Celery worker a test process starts must never take another process's tasks: it would write them into that
+    process's test database. pytest-django separates PostgreSQL (test_<name>_gw0, _gw1, …) and the live channels are
+    named after it; this separates the broker. gw0 keeps the given database, gwN takes the one N below it, skipping
+    13 and 14 (the bench's broker and the diagnostics' Redis target). It runs before any task is sent; the workers
+    and web servers the tests start inherit it from the environment.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    url = settings.CELERY_BROKER_URL
+    match = re.fullmatch(r"(rediss?://[^/]*)/(\d+)", url)
+    if worker == "gw0" or match is None:
+        return
+    taken = {13, 14}
+    free = [db for db in range(int(match[2]) - 1, -1, -1) if db not in taken]
+    url = f"{match[1]}/{free[int(worker[2:]) - 1]}"
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = url
+    if settings.LIVE_REDIS_URL.startswith(match[0]):
+        os.environ["WARROOM_LIVE_REDIS_URL"] = settings.LIVE_REDIS_URL = url
+    from warroom.celery import app
+
+    app.conf.update(broker_url=url, broker_write_url=url, broker_read_url=url)
+
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -57,6 +86,7 @@ def runbook(db):
     importlib.import_module("people.migrations.0003_groups").grant(apps, None)
     importlib.import_module("alerts.migrations.0002_default_rules").seed(apps, None)
     importlib.import_module("status.migrations.0002_runbook_providers").seed(apps, None)
+    importlib.import_module("audit.migrations.0001_append_only_log").grant(apps, None)
 
 
 def _person(username: str, group: str | None) -> User:

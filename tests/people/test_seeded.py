@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from people import selectors
 from people.models import Contact, EscalationPolicy, Role
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("runbook")]  # migrations seed it; a flush empties it
 
 
 def test_the_runbooks_roles_are_seeded_in_its_order_with_vp_engineering_added():

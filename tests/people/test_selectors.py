@@ -14,7 +14,7 @@ from people.models import EscalationLevel, EscalationPolicy, Override, Role, Rot
 from people.models.directory import validate_time_zone
 from tests.people.conftest import utc
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("runbook")]  # migrations seed it; a flush empties it
 
 
 def test_oncall_now_and_schedule_read_members_and_overrides(make_rotation, make_contact):

@@ -132,7 +132,9 @@ def _redis_down_then_back(own_redis, client, api, commander, smtp, http, slack):
     notifications = list(Notification.objects.filter(incident=incident))
     rooms = list(Operation.objects.filter(incident=incident))
     assert notifications and rooms
-    assert all(n.status == "queued" for n in notifications) and run.status == "queued"
+    assert all(n.status == "queued" for n in notifications), [
+        (n.status, n.channel, n.last_error) for n in notifications]
+    assert run.status == "queued"
     waiting = Outbox.objects.filter(sent_at__isnull=True)
     assert {row.task for row in waiting} >= {"diagnostics.tasks.execute_run", "people.tasks.send_notification",
                                              "chat.tasks.run_operation"}
