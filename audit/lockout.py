@@ -1,8 +1,8 @@
 """Sign-in attempts limited per name tried and per client address, counted from the audit log's refused sign-ins.
 
 One rule for every web process (the log is in PostgreSQL), for the login page and the admin's alike: `LockoutBackend`
-comes first in AUTHENTICATION_BACKENDS and refuses before any backend looks at the password (no timing oracle), by
-raising PermissionDenied, which makes Django's `authenticate()` stop and send `user_login_failed`; audit/signals.py
+(Django's ModelBackend, the only one in AUTHENTICATION_BACKENDS) refuses before it looks at the password (no timing
+oracle), by raising PermissionDenied, which makes Django's `authenticate()` stop and send `user_login_failed`; audit/signals.py
 records that as `auth.login_locked` (a refused attempt, not a failure: it does not lengthen the lock).
 
 A name is locked once it has WARROOM_LOGIN_MAX_FAILURES failures within WARROOM_LOGIN_LOCKOUT_SECONDS, counted since
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.utils import timezone
@@ -71,8 +71,8 @@ def lockout(username: str, ip: str | None, now: datetime | None = None) -> Locko
     return max(locks, key=lambda lock: lock.until, default=None)
 
 
-class LockoutBackend(BaseBackend):
-    """Authenticates nobody; refuses (PermissionDenied) a locked name or address before the next backend runs."""
+class LockoutBackend(ModelBackend):
+    """ModelBackend, but a locked name or address is refused (PermissionDenied) before the password is looked at."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         ip = origin_of(request).ip if request is not None else current().ip
@@ -81,7 +81,7 @@ class LockoutBackend(BaseBackend):
             if request is not None:
                 setattr(request, REFUSED, lock)
             raise PermissionDenied(lock.message())
-        return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def refusal(request) -> Lockout | None:

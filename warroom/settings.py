@@ -358,7 +358,9 @@ AUDIT_PAGE_SIZE = 50
 # Sign-in attempts, counted from the audit log's refused sign-ins (audit/lockout.py): per name tried (cleared by a
 # successful sign-in) and per client address (never cleared), within a sliding window. A locked attempt is refused
 # before the password is checked, and recorded (auth.login_locked).
-AUTHENTICATION_BACKENDS = ["audit.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+# Django's ModelBackend with the check first; the only backend, so that force_login and sessions name it too. (Sessions
+# from before it named ModelBackend: they were signed out once.)
+AUTHENTICATION_BACKENDS = ["audit.lockout.LockoutBackend"]
 LOGIN_MAX_FAILURES = env_int("WARROOM_LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_MAX_FAILURES_PER_IP = env_int("WARROOM_LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("WARROOM_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
