@@ -2,8 +2,8 @@
 
 One rule for every web process (the log is in PostgreSQL), for the login page and the admin's alike: `LockoutBackend`
 (Django's ModelBackend, the only one in AUTHENTICATION_BACKENDS) refuses before it looks at the password (no timing
-oracle), by raising PermissionDenied, which makes Django's `authenticate()` stop and send `user_login_failed`; audit/signals.py
-records that as `auth.login_locked` (a refused attempt, not a failure: it does not lengthen the lock).
+oracle), by raising PermissionDenied, which makes Django's `authenticate()` stop and send `user_login_failed`;
+audit/signals.py records that as `auth.login_locked` (a refused attempt, not a failure: it does not lengthen the lock).
 
 A name is locked once it has WARROOM_LOGIN_MAX_FAILURES failures within WARROOM_LOGIN_LOCKOUT_SECONDS, counted since
 its last successful sign-in (knowing the password clears the name's own count); an address once it has

@@ -13,10 +13,8 @@ from audit.lockout import refusal
 
 
 class _SaysLockout:
-    request: object
-
     def get_invalid_login_error(self):
-        lock = refusal(self.request)
+        lock = refusal(self.request)  # type: ignore[attr-defined]
         if lock is not None:
             return forms.ValidationError(lock.message(), code="locked")
         return super().get_invalid_login_error()  # type: ignore[misc]
