@@ -69,6 +69,13 @@ def audited(admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
 
 
 class AuditedAdminSite(admin.AdminSite):
+    @property
+    def login_form(self):  # type: ignore[override]
+        """Says when sign-in is refused for too many failures (audit/lockout.py); imported late: apps must be ready."""
+        from audit.login import AdminLoginForm
+
+        return AdminLoginForm
+
     def register(self, model_or_iterable, admin_class=None, **options):
         super().register(model_or_iterable, audited(admin_class or admin.ModelAdmin), **options)
 

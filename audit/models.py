@@ -12,6 +12,7 @@ APPEND_ONLY = "The audit log is append-only"
 class Action(models.TextChoices):
     LOGIN = "auth.login", "Signed in"
     LOGIN_FAILED = "auth.login_failed", "Sign-in refused"
+    LOGIN_LOCKED = "auth.login_locked", "Sign-in refused: too many failures (password not checked)"
     LOGOUT = "auth.logout", "Signed out"
     ADMIN_ADD = "admin.add", "Admin: added"
     ADMIN_CHANGE = "admin.change", "Admin: changed"

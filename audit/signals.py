@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
+from audit.lockout import refusal
 from audit.models import Action
 from audit.services import record
 
@@ -21,7 +22,8 @@ def logged_out(sender, request, user, **kwargs) -> None:
 def login_failed(sender, credentials, request=None, **kwargs) -> None:
     """The name tried, never the password (nor any other credential: only the username field is read)."""
     tried = credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username") or ""
-    record(Action.LOGIN_FAILED, by=None, actor_name=str(tried), request=request)
+    locked = request is not None and refusal(request) is not None  # refused unchecked (audit/lockout.py)
+    record(Action.LOGIN_LOCKED if locked else Action.LOGIN_FAILED, by=None, actor_name=str(tried), request=request)
 
 
 def connect() -> None:

@@ -1,7 +1,11 @@
 """Request middleware: login everywhere, the API's "workers unreachable" header, and a query counter for bench/."""
 
+import time
+
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _LoginRequiredMiddleware
 from django.db import DatabaseError, DataError, connection
+from django.utils.deprecation import MiddlewareMixin
 
 from warroom import outbox
 
@@ -78,3 +82,24 @@ class WorkersUnreachableMiddleware:
             if waiting:
                 response[WORKERS_HEADER] = f"unreachable; waiting={waiting}"
         return response
+
+
+# The live pages' polls and streams: a page left open is not someone at work, so they do not keep a session alive.
+LIVE_VIEWS = frozenset({"incidents:dashboard_live", "incidents:detail_live", "incidents:dashboard_stream",
+                        "incidents:detail_stream"})
+SEEN = "_warroom_seen"
+SEEN_EVERY = 60  # seconds: a signed-in request writes the session at most once a minute to push its expiry on
+
+
+class SessionIdleMiddleware(MiddlewareMixin):
+    """Sessions end after WARROOM_SESSION_IDLE_MINUTES without a request (SESSION_COOKIE_AGE): each request but the
+    live pages' polls and streams moves the expiry on, in the database and the cookie, by saving the session."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.view_name in LIVE_VIEWS or not hasattr(request, "session"):
+            return None
+        session = request.session
+        if SESSION_KEY in session and time.time() - session.get(SEEN, 0) >= SEEN_EVERY:
+            session[SEEN] = int(time.time())  # modified: saved with a new expiry, and the cookie sent again
+        return None

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "incidents",
     "targets",
     "diagnostics",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "audit.context.audit_context_middleware",  # who is asking, from where: for the audit log
     "warroom.middleware.NulRefusedMiddleware",  # NUL in text: a 400, not PostgreSQL's 500
     "warroom.middleware.WorkersUnreachableMiddleware",  # API writes say when the broker is down (warroom/outbox.py)
+    "warroom.middleware.SessionIdleMiddleware",  # a session ends after WARROOM_SESSION_IDLE_MINUTES without a request
 ]
 if env_bool("WARROOM_QUERY_COUNT_HEADER", False):
     # For bench/: each response says how many SQL queries it cost.
@@ -351,3 +353,43 @@ SLACK_QUEUE_TIMEOUT = env_int("WARROOM_SLACK_QUEUE_TIMEOUT", 300, minimum=30)
 # proxies that overwrite or append to the header, so a client cannot write its own address into the log.
 AUDIT_TRUSTED_PROXIES = env_networks("WARROOM_TRUSTED_PROXIES")
 AUDIT_PAGE_SIZE = 50
+
+# --- Access (issue 15; README: Behind TLS, in production) ----------------------------------------
+# Sign-in attempts, counted from the audit log's refused sign-ins (audit/lockout.py): per name tried (cleared by a
+# successful sign-in) and per client address (never cleared), within a sliding window. A locked attempt is refused
+# before the password is checked, and recorded (auth.login_locked).
+# Django's ModelBackend with the check first; the only backend, so that force_login and sessions name it too. (Sessions
+# from before it named ModelBackend: they were signed out once.)
+AUTHENTICATION_BACKENDS = ["audit.lockout.LockoutBackend"]
+LOGIN_MAX_FAILURES = env_int("WARROOM_LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_MAX_FAILURES_PER_IP = env_int("WARROOM_LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("WARROOM_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# A session ends after this long without a request; live polls and streams do not count (warroom/middleware.py).
+SESSION_IDLE_MINUTES = env_int("WARROOM_SESSION_IDLE_MINUTES", 720, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+# Just inside SecurityMiddleware: error pages made by any middleware after it (a 503 with the database down) have it.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script or handler anywhere (static/warroom/*.js does it all; htmx runs without eval): what an attacker
+# manages to put into a page does not run. tests/security/test_csp.py and tests/browser/test_csp.py hold it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # and the one inline <style> of templates/500.html and 503.html (they load nothing, whatever is broken), by
+        # its hash: tests/security/test_csp.py checks it is still that style's.
+        "style-src": ["'self'", "'sha256-ng0D0xbTjcb6XJmBEoW2VEJyYG8R61TNqAV+QUxYEdI='"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}

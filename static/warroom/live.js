@@ -77,6 +77,14 @@
     };
   }
 
+  // While the stream is healthy the poller's timer asks nothing: only a change the stream announced is fetched.
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail && event.detail.elt, cause = event.detail && event.detail.triggeringEvent;
+    if (elt && elt.id === "live" && window.warroomStreaming && !(cause && cause.type === "live-changed")) {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", connect);
   window.addEventListener("pagehide", stop);
   window.addEventListener("pageshow", function (event) { if (event.persisted) connect(); });

@@ -274,3 +274,19 @@ def test_under_uvicorn_the_response_is_on_the_wire_before_the_change_is_publishe
         assert readable, "the change was published before its response was sent"
         assert client.recv(65536).startswith(b"HTTP/1.1 201")
     pubsub.close()
+
+
+def test_the_old_cookie_replayed_on_the_stream_after_a_real_logout_is_refused(asgi_servers, viewer, make_incident):
+    """Logging out through the page (not deleting the row by hand): the open stream ends, a new one is refused."""
+    from django.test import Client
+
+    incident = make_incident()
+    client = Client()
+    assert client.post("/accounts/login/", {"username": "viewer", "password": "viewer-password"}).status_code == 302
+    cookie = client.cookies["sessionid"].value
+    stream = EventStream(asgi_servers[0], f"/incidents/{incident.pk}/live/stream/", session=cookie)
+    assert stream.next_event()["event"] == "version"
+    assert client.post("/accounts/logout/").status_code == 302
+
+    assert stream.next_event() == {"event": "end", "data": "forbidden"}
+    assert EventStream(asgi_servers[1], f"/incidents/{incident.pk}/live/stream/", session=cookie).status in (302, 403)

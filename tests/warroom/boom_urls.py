@@ -25,7 +25,14 @@ def api_refuses(request):
     raise ValidationError({"target": "No target called prod-db."})  # a string, as other apps' views raise them
 
 
+def database_gone(request):
+    from django.db import OperationalError
+
+    raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+
 urlpatterns = [
+    path("database-gone/", database_gone),
     path("api/refuses/", api_refuses),
     path("boom/", boom),
     path("api/boom/", boom),
