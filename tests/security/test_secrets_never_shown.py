@@ -40,6 +40,7 @@ from chat.models import Operation
 from diagnostics import services as run_services
 from diagnostics.models import Run
 from incidents.models import Entry
+from mitigations.services import MitigationError, mitigation_request
 from people import services as people_services
 from people.models import Notification
 from people.notifications import notification_send, notifications_request
@@ -340,7 +341,8 @@ def _run(incident, target: Target, check: str, by) -> Run:
 
 
 def test_failing_checks_notifications_and_slack_calls_quote_no_secret(client, secrets, scan, incident, responder,
-                                                                      commander, notify_directory, settings, api):
+                                                                      commander, notify_directory, settings, api,
+                                                                      tmp_path):
     # Checks against servers that echo the password they were sent.
     with fake_postgres() as pg, fake_redis() as redis_server, echo_server() as http:
         port = pg.server_address[1]
@@ -361,6 +363,18 @@ def test_failing_checks_notifications_and_slack_calls_quote_no_secret(client, se
                 _run(incident, http_target, "http.health", responder),
                 _run(incident, legacy, "postgres.connections", responder)]
         assert secrets["target_pg"] in pg.received and secrets["target_file"] in pg.received
+
+        # A cluster whose API server quotes the kubeconfig's bearer token back: a check and a mitigation's preview.
+        kubeconfig = tmp_path / "echo-kubeconfig"
+        kubeconfig.write_text((tmp_path / "kubeconfig").read_text().replace("http://127.0.0.1:9", http.url))
+        cluster = Target.objects.create(name="echo-k8s", kind="kubernetes", kubeconfig=str(kubeconfig),
+                                        namespace="shop", deployment="shop-api", timeout_seconds=3)
+        runs.append(_run(incident, cluster, "kubernetes.pods", responder))
+        with pytest.raises(MitigationError) as refused:
+            mitigation_request(incident=incident, action="kubernetes.rollout_undo", target=cluster, params={},
+                               by=commander)
+        scan.add("mitigation preview error", str(refused.value))
+        assert "Preview failed" in str(refused.value)
         assert redis_server.received and redis_server.received[0][-1] == secrets["target_redis"]
 
         # Notifications: Slack's incoming webhook, the signed webhook and email, each failing with its secret quoted.
@@ -385,7 +399,7 @@ def test_failing_checks_notifications_and_slack_calls_quote_no_secret(client, se
         assert Operation.objects.filter(incident=incident).exclude(last_error="").exists()
         # Each peer really was sent its secret, and so really could quote it back.
         sent = "\n".join(http.received)
-        for name in ("target_http", "slack_webhook", "notify_webhook_url", "slack_bot"):
+        for name in ("target_http", "slack_webhook", "notify_webhook_url", "slack_bot", "kube_token"):
             assert secrets[name] in sent, name
 
     for run in runs:
