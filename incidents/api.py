@@ -79,7 +79,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._respond(incident, status.HTTP_201_CREATED)
 
     @extend_schema(request=IncidentUpdateSerializer, responses=IncidentSerializer)
-    def partial_update(self, request, pk=None):
+    def partial_update(self, request, pk=None, format=None):
         incident = self.get_object()
         data = IncidentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -95,13 +95,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=None, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
-    def acknowledge(self, request, pk=None):
+    def acknowledge(self, request, pk=None, format=None):
         incident = _call(services.incident_acknowledge, incident=self.get_object(), by=request.user)
         return self._respond(incident)
 
     @extend_schema(request=TransitionSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, format=None):
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = _call(services.incident_transition, incident=self.get_object(), by=request.user,
@@ -111,7 +111,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=RoleSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
-    def roles(self, request, pk=None):
+    def roles(self, request, pk=None, format=None):
         data = RoleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = _call(services.incident_assign_role, incident=self.get_object(), by=request.user,
@@ -121,7 +121,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(methods=["GET"], responses=EntrySerializer(many=True))
     @extend_schema(methods=["POST"], request=NoteSerializer, responses={201: EntrySerializer})
     @action(detail=True, methods=["get", "post"])
-    def timeline(self, request, pk=None):
+    def timeline(self, request, pk=None, format=None):
         """The append-only timeline; POST adds a note. Entries are never edited or deleted."""
         incident = self.get_object()
         if request.method == "GET":
@@ -139,7 +139,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(responses=AnnouncementSerializer)
     @action(detail=True, methods=["get"])
-    def announcement(self, request, pk=None):
+    def announcement(self, request, pk=None, format=None):
         """The runbook's Slack announcement, ready to paste."""
         return Response({"text": announcement_text(self.get_object())})
 

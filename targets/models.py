@@ -1,13 +1,13 @@
 """Targets: the systems Warroom looks at and acts on, and how to reach them, holding references to secrets only."""
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from targets.secrets import SecretRefused, env_problem, file_problem, read_secret, scrub
-from warroom.redact import mask_url_password
+from warroom.redact import mask_url_password, remember
 
 
 class Target(models.Model):
@@ -103,7 +103,10 @@ class Target(models.Model):
     def secret(self) -> str | None:
         """The password or token, read at the moment it is needed, and only from inside the fence
         (targets.secrets): a reference stored before the rule is refused here with SecretRefused."""
-        return read_secret(env=self.secret_env, file=self.secret_file, environ=os.environ)
+        secret = read_secret(env=self.secret_env, file=self.secret_file, environ=os.environ)
+        remember(secret)  # from now on masked in every log record, whoever logs it (a library quoting its peer)
+        self.url_passwords()  # the same for a password left in the URL
+        return secret
 
     def scrub(self, text: str) -> str:
         """Text with this target's secret and any URL password masked: for anything stored, shown or logged."""
@@ -111,7 +114,21 @@ class Target(models.Model):
             secret = self.secret()
         except SecretRefused:
             secret = None  # never read, so it cannot be in the text
-        return scrub(text, secret)
+        return scrub(text, secret, *self.url_passwords())
+
+    def url_passwords(self) -> list[str]:
+        """Passwords left inside this target's URLs (rows from before that was refused): a server may quote them
+        back as it would any password, so they are masked wherever they turn up, not only inside a URL."""
+        found = []
+        for url in self.health_urls if self.url else []:
+            try:
+                password = urlsplit(url).password
+            except ValueError:
+                continue
+            if password:
+                found += [password, unquote(password)]
+        remember(*found)
+        return found
 
     @property
     def health_urls(self) -> list[str]:

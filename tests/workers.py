@@ -29,7 +29,7 @@ def test_database_url() -> str:
 
 
 def start_worker(log_dir: Path, *, env: dict[str, str] | None = None, queue: str = "", name: str = "",
-                 concurrency: int = 4, session: bool = False) -> subprocess.Popen:
+                 concurrency: int = 4, session: bool = False, loglevel: str = "INFO") -> subprocess.Popen:
     """A worker on the test database. With a queue, it consumes only that queue (emptied first), so the session's
     worker cannot take the tasks sent there; with a name, start-up waits for that worker's own answer; with
     session, it leads its own process group, which a test may kill whole (os.killpg)."""
@@ -44,7 +44,7 @@ def start_worker(log_dir: Path, *, env: dict[str, str] | None = None, queue: str
     log = open(log_dir / f"celery-worker{'-' + name if name else ''}.log", "w")  # noqa: SIM115 - closed with the process
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "warroom", "worker", "--pool=prefork", f"--concurrency={concurrency}",
-         "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
+         f"--loglevel={loglevel}", "--without-heartbeat", "--without-gossip", "--without-mingle",
          f"--hostname={hostname}", *(["-Q", queue] if queue else [])],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,
         start_new_session=session,

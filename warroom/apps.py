@@ -6,3 +6,8 @@ class WarroomConfig(AppConfig):
 
     name = "warroom"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from warroom.redact import install_log_redaction
+
+        install_log_redaction()  # before any secret can reach a log record (warroom/redact.py)

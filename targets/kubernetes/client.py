@@ -24,6 +24,7 @@ from kubernetes.client.exceptions import ApiException
 from targets.deadline import ReplyDeadline
 from targets.kubernetes.errors import ClusterError, one_line, translate
 from targets.secrets import scrub
+from warroom.redact import remember
 
 if TYPE_CHECKING:
     from targets.models import Target
@@ -146,6 +147,8 @@ class KubeSession:
         self.target = target
         self.timeout = timeout_of(target)
         self.api = api_client(target)
+        # The token (from the kubeconfig, or the service account's): masked in every log record from now on.
+        remember(*(str(v).removeprefix("Bearer ").strip() for v in (self.api.configuration.api_key or {}).values()))
         self.server = self.api.configuration.host
         self.core = client.CoreV1Api(self.api)
         self.apps = client.AppsV1Api(self.api)

@@ -11,10 +11,12 @@ from datetime import timedelta
 import psycopg
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from audit.models import Action, AuditEvent
 from chat.models import Operation
 from diagnostics.models import MemorySample, MemoryWatch, Run
 from incidents.models import Entry, Incident
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Every model of these apps must have rows before the dump, so that the comparison covers all of them.
 RECORD_APPS = ("incidents", "postmortems", "mitigations", "diagnostics", "people", "alerts", "targets", "chat",
-               "status", "warroom")
+               "status", "warroom", "audit")
 
 
 def _the_rest(commander) -> None:
@@ -58,6 +60,19 @@ def _the_rest(commander) -> None:
     Outbox.objects.create(task="diagnostics.tasks.execute_run", args=[1], attempts=2, last_error="refused")
 
 
+def _audited(client, commander) -> None:
+    """Audit events made the way people make them: a sign-in through the login page and a change in the admin."""
+    User.objects.create_superuser(username="root", password="root-password", email="root@example.com")
+    assert client.post("/accounts/login/", {"username": "root", "password": "root-password"}).status_code == 302
+    response = client.post(f"/admin/auth/user/{commander.pk}/change/",
+                           {"username": commander.username, "first_name": "Casey", "last_name": "", "email": "",
+                            "is_active": "on", "groups": list(commander.groups.values_list("pk", flat=True)),
+                            "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-12-01",
+                            "date_joined_1": "09:00:00"})
+    assert response.status_code == 302, response.content[:2000]
+    assert set(AuditEvent.objects.values_list("action", flat=True)) >= {Action.LOGIN, Action.ADMIN_CHANGE}
+
+
 def _counts(cursor, tables: list[str]) -> dict[str, int]:
     counts = {}
     for table in tables:
@@ -71,10 +86,11 @@ def _run(*command: str, env: dict[str, str]) -> None:
     assert done.returncode == 0, f"{' '.join(command)}: {done.stderr}"
 
 
-def test_pg_dump_and_pg_restore_keep_every_row_of_every_table(settings, runbook, commander, tmp_path):
+def test_pg_dump_and_pg_restore_keep_every_row_of_every_table(settings, runbook, commander, client, tmp_path):
     settings.DEBUG = True  # demo refuses otherwise; it fills incidents, post-mortems, people, alerts and status
     call_command("demo", stdout=io.StringIO())
     _the_rest(commander)
+    _audited(client, commander)
     empty = [f"{m._meta.label}" for label in RECORD_APPS for m in apps.get_app_config(label).get_models()
              if not m.objects.exists()]
     assert not empty, f"no rows to back up in {empty}"
@@ -105,13 +121,28 @@ def test_pg_dump_and_pg_restore_keep_every_row_of_every_table(settings, runbook,
                 "summary", flat=True))
             cursor.execute("SELECT description, due_date FROM postmortems_actionitem ORDER BY id")
             assert cursor.fetchall() == list(ActionItem.objects.order_by("pk").values_list("description", "due_date"))
-            cursor.execute("SELECT args, last_error FROM warroom_outbox")
-            assert cursor.fetchall() == [([1], "refused")]
+            cursor.execute("SELECT task, args, last_error FROM warroom_outbox ORDER BY id")
+            assert cursor.fetchall() == list(Outbox.objects.order_by("pk").values_list("task", "args", "last_error"))
+            assert ("diagnostics.tasks.execute_run", [1], "refused") in list(
+                Outbox.objects.values_list("task", "args", "last_error"))
+            audit_columns = ("at", "actor_id", "actor_name", "action", "target_type", "target_id", "target_repr",
+                             "ip", "user_agent", "details")
+            cursor.execute(f"SELECT {', '.join(audit_columns)} FROM audit_auditevent ORDER BY id")
+            restored_audit = [(*row[:7], row[7] and str(row[7]), *row[8:]) for row in cursor.fetchall()]
+            assert restored_audit == list(AuditEvent.objects.order_by("pk").values_list(*audit_columns))
+            cursor.execute("SELECT actor_name, target_repr FROM audit_auditevent WHERE action = %s",
+                           [Action.ADMIN_CHANGE])
+            assert cursor.fetchall() == [("root", "commander")]
             # The sequences come back too: the next incident does not collide with a restored one.
             cursor.execute("SELECT nextval(pg_get_serial_sequence('incidents_incident', 'id'))")
             assert cursor.fetchone()[0] > Incident.objects.order_by("-pk").values_list("pk", flat=True)[0]
             # So does the timeline's append-only trigger.
             with pytest.raises(psycopg.Error, match="append-only"):
                 cursor.execute("UPDATE incidents_entry SET text = 'rewritten'")
+            # And the audit log's: neither rewritten nor deleted in the restored database.
+            with pytest.raises(psycopg.Error, match="append-only"):
+                cursor.execute("UPDATE audit_auditevent SET actor_name = 'someone else'")
+            with pytest.raises(psycopg.Error, match="append-only"):
+                cursor.execute("DELETE FROM audit_auditevent")
     finally:
         _run("dropdb", "--if-exists", restored, env=env)

@@ -31,3 +31,35 @@ def test_keep_user_keeps_the_name_but_never_a_bare_token():
 ])
 def test_a_targets_url_is_shown_with_its_password_masked_and_its_user_kept(url, shown):
     assert mask_url_password(url) == shown
+
+
+# --- every log record (warroom.redact.install_log_redaction, installed by the warroom app) --------------------------
+
+def test_a_log_record_has_configured_and_remembered_secrets_masked_in_its_message_and_traceback(settings, caplog):
+    import logging
+
+    from warroom.redact import remember
+
+    settings.EMAIL_HOST_PASSWORD = "smtp-pw-12345678"
+    settings.NOTIFY_WEBHOOK_URL = "https://hooks.example.com/hook/abcdefgh12345678"
+    remember("read-at-run-time-1", "short77", None)  # seven characters: too short to be told from a word
+    log = logging.getLogger("some.library")
+    with caplog.at_level(logging.DEBUG, logger="some.library"):
+        log.debug("login %s then %s, POST %s, %s", "smtp-pw-12345678", "read-at-run-time-1",
+                  "/hook/abcdefgh12345678", "short77")
+        try:
+            raise RuntimeError("peer said: smtp-pw-12345678 is wrong")
+        except RuntimeError:
+            log.exception("failed")
+    first, _failed = caplog.records
+    assert first.getMessage() == "login **** then ****, POST ****, short77"
+    assert "smtp-pw-12345678" not in caplog.text and "peer said: **** is wrong" in caplog.text
+
+
+def test_an_eight_character_secret_is_masked_and_a_seven_character_one_is_left(settings):
+    from warroom.redact import redact
+
+    settings.EMAIL_HOST_PASSWORD = "12345678"
+    assert redact("pw 12345678") == "pw ****"
+    settings.EMAIL_HOST_PASSWORD = "1234567"
+    assert redact("pw 1234567") == "pw 1234567"
