@@ -11,3 +11,9 @@ class WarroomConfig(AppConfig):
         from warroom.redact import install_log_redaction
 
         install_log_redaction()  # before any secret can reach a log record (warroom/redact.py)
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from warroom.middleware import session_seen_at_login
+
+        user_logged_in.connect(session_seen_at_login, dispatch_uid="warroom-session-seen-at-login")

@@ -91,6 +91,12 @@ SEEN = "_warroom_seen"
 SEEN_EVERY = 60  # seconds: a signed-in request writes the session at most once a minute to push its expiry on
 
 
+def session_seen_at_login(sender, request, user, **kwargs) -> None:
+    """Signing in has just saved the session with a fresh expiry: the next minute's requests need not write it."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SEEN] = int(time.time())
+
+
 class SessionIdleMiddleware(MiddlewareMixin):
     """Sessions end after WARROOM_SESSION_IDLE_MINUTES without a request (SESSION_COOKIE_AGE): each request but the
     live pages' polls and streams moves the expiry on, in the database and the cookie, by saving the session."""
