@@ -39,7 +39,9 @@ def start_worker(log_dir: Path, *, env: dict[str, str] | None = None, queue: str
             conn.default_channel.queue_purge(queue)
     else:
         app.control.purge()
-    env = {**os.environ, "DATABASE_URL": test_database_url(), **(env or {})}
+    # No relay unless a test asks for one (WARROOM_OUTBOX_RELAY_SECONDS): the tests' workers on different brokers
+    # share one test database, and a relay would send another test's waiting messages to its own broker.
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "WARROOM_OUTBOX_RELAY_SECONDS": "0", **(env or {})}
     hostname = f"{name}-{os.getpid()}@localhost" if name else f"test-{os.getpid()}@%h"
     log = open(log_dir / f"celery-worker{'-' + name if name else ''}.log", "w")  # noqa: SIM115 - closed with the process
     worker = subprocess.Popen(

@@ -21,9 +21,14 @@ def _preload_kubernetes_client(**kwargs):
 def worker_label(request) -> str:
     """Who runs a task ('celery@host, process 1234'), kept on the row so that "the worker was lost" can say which."""
     return f"{request.hostname or 'in-process'}, process {os.getpid()}"
+
+
 @worker_ready.connect
 def _start_outbox_relay(**kwargs):
     """Each worker publishes what the web processes could not while the broker was down (warroom/outbox.py)."""
+    from django.conf import settings
+
     from warroom.outbox import start_relay
 
-    start_relay()
+    if settings.OUTBOX_RELAY_SECONDS:  # 0: this worker leaves relaying to the others
+        start_relay()

@@ -223,7 +223,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 # How often each worker publishes what waits in the outbox (messages the web could not send: the broker was down).
-OUTBOX_RELAY_SECONDS = env_int("WARROOM_OUTBOX_RELAY_SECONDS", 5, minimum=1)
+OUTBOX_RELAY_SECONDS = env_int("WARROOM_OUTBOX_RELAY_SECONDS", 5, minimum=0)  # 0: this worker does not relay
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
