@@ -105,6 +105,8 @@ class SessionIdleMiddleware(MiddlewareMixin):
         match = request.resolver_match
         if match is None or match.view_name in LIVE_VIEWS or not hasattr(request, "session"):
             return None
+        if not getattr(view_func, "login_required", True):  # public (/healthz, the status page): no session read
+            return None
         session = request.session
         if SESSION_KEY in session and time.time() - session.get(SEEN, 0) >= SEEN_EVERY:
             session[SEEN] = int(time.time())  # modified: saved with a new expiry, and the cookie sent again
