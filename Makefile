@@ -49,7 +49,7 @@ TEST_WORKERS ?= 2
 
 ## make test: lint, then the whole suite against PostgreSQL, Redis, Celery workers and Chromium.
 test: $(STAMP) services chromium lint
-	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist load -m "not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(TEST_ENV) $(BIN)/pytest -m browser $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## make bench: 10,000 incidents in PostgreSQL: page times under gunicorn, triage wall time, check cost (docs/performance.md).
