@@ -66,14 +66,21 @@ def real_ids(commander, make_incident):
 
 
 @pytest.fixture
-def api_schema(wsgi, commander, real_ids):
-    """The served schema, with the commander's token on every request and some real ids in the paths."""
-    token = Token.objects.create(user=commander).key
-    auth = {"Authorization": f"Token {token}"}
+def commander_auth(commander):
+    """The commander's token; the schema is fetched with it here, before `wsgi`: the test client puts back the
+    close_old_connections that `wsgi` takes away, and the next in-process request would close the connection."""
+    auth = {"Authorization": f"Token {Token.objects.create(user=commander).key}"}
     if not _served:
         response = Client().get("/api/schema/?format=json", headers=auth)
         assert response.status_code == 200, response.content
         _served.update(response.json())
+    return auth
+
+
+@pytest.fixture
+def api_schema(commander_auth, wsgi, real_ids):
+    """The served schema, with the commander's token on every request and some real ids in the paths."""
+    auth = commander_auth
     loaded = schemathesis.openapi.from_dict(_served)
     loaded.app = wsgi
 
