@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 
 from alerts import services
 from alerts.models import Alert, AlertSource, RoutingRule
+from warroom.read_only_admin import ReadOnlyAdmin
 
 
 def _show_token(request, source: AlertSource, token: str, what: str):
@@ -60,19 +61,10 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     """Read-only: alerts are what the sources said."""
 
     list_display = ("name", "source", "status", "severity", "first_seen", "last_seen", "group")
     list_filter = ("status", "source")
     list_select_related = ("source", "group")
     search_fields = ("name", "fingerprint")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

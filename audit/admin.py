@@ -4,10 +4,11 @@ from django.contrib import admin
 
 from audit.models import AuditEvent
 from warroom.permissions import Perm, can
+from warroom.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor_name", "action", "target_type", "target_repr", "ip")
     list_filter = ("action", "target_type")
     search_fields = ("actor_name", "target_repr")
@@ -15,12 +16,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return can(request.user, Perm.VIEW_AUDIT)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from incidents.models import Entry, Incident, Severity
+from warroom.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(Severity)
@@ -21,7 +22,7 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ReadOnlyAdmin):
     """Read-only: incidents change through the app so that every change reaches the timeline."""
 
     list_display = ("id", "title", "severity", "status", "declared_at", "commander")
@@ -29,12 +30,3 @@ class IncidentAdmin(admin.ModelAdmin):
     search_fields = ("title", "war_room")
     list_select_related = ("severity", "commander")
     inlines = [EntryInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,7 @@ from django.contrib import admin
 from mitigations import services
 from mitigations.models import MaintenanceManifest, Mitigation, ScaleLimits
 from targets.admin import TargetAdmin
+from warroom.read_only_admin import ReadOnlyAdmin
 
 
 class ScaleLimitsInline(admin.StackedInline):
@@ -38,16 +39,7 @@ class MaintenanceManifestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mitigation)
-class MitigationAdmin(admin.ModelAdmin):
+class MitigationAdmin(ReadOnlyAdmin):
     list_display = ("id", "action", "target", "incident", "status", "requested_by", "created_at")
     list_filter = ("status", "action")
     list_select_related = ("target", "incident", "requested_by")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

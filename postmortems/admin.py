@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from postmortems.models import ActionItem, PostMortem, Revision
+from warroom.read_only_admin import ReadOnlyAdmin
 
 
 class ActionItemInline(admin.TabularInline):
@@ -10,19 +11,6 @@ class ActionItemInline(admin.TabularInline):
     readonly_fields = fields  # edited on the post-mortem's page, through the services that record who and when
 
     def has_add_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows to look at: writes go through the services, which record who and when."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
